@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of DESIGN A2 (plus a few documented extensions), parsed once at start.
+ * Values here are what the environment said; demo defaults are filled in by `load.ts`
+ * so that production can refuse them.
+ */
+const optionalString = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(z.string())
+  .optional()
+  .transform((s) => (s === '' ? undefined : s));
+
+const intIn = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+export const envSchema = z.object({
+  PORT: intIn(1, 65535, 3000),
+  PUBLIC_BASE_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/ })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
+  ),
+  REDIS_CLUSTER_NODES: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be a comma list of host:port')
+      .optional(),
+  ),
+  /** Extension: prefix of every store key (tests use a fresh one each). */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('vl:'),
+  TWILIO_ACCOUNT_SID: optionalString,
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_API_BASE_URL: optionalString.pipe(z.url().optional()),
+  TWILIO_SMS_FROM: optionalString,
+  ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  API_CLIENTS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^:,\s]+:[^,\s]+(,[^:,\s]+:[^,\s]+)*$/, 'must be id:secret,…')
+      .optional(),
+  ),
+  TOKEN_SIGNING_KEYS: optionalString,
+  /** Extension: 32+ byte secret for the DID keyed hash and sealed DIDs. Derived from the signing keys when unset. */
+  DATA_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  BANK_DATA_FILE: optionalString,
+  BANKING_API_URL: optionalString.pipe(z.url().optional()),
+  STATEMENTS_DIR: optionalString,
+  S3_BUCKET: optionalString,
+  S3_ENDPOINT: optionalString.pipe(z.url().optional()),
+  S3_REGION: optionalString,
+  S3_FORCE_PATH_STYLE: bool,
+  DID_TTL_SECONDS: intIn(30, 600, 90),
+  DID_LENGTH: intIn(6, 10, 6),
+  LINK_TTL_SECONDS: intIn(60, 86_400, 600),
+  LATE_CONFIRMATION_POLICY: z.enum(['ignore', 'recently-verified']).default('ignore'),
+  FAIL_MODE: z.enum(['closed', 'open-low-risk']).default('closed'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Extension: folder of flow files. */
+  FLOWS_DIR: z.string().default('flows'),
+});
+
+export type Env = z.infer<typeof envSchema>;

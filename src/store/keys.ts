@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every store key, its prefix and its TTL (STYLE habit 9). Keys that belong to one call share the
+ * hash tag `{c:<callTag>}` so multi-key Lua scripts over them also run on Redis Cluster; keys that
+ * must be found without knowing the call (a DID, a device, a link) are single-key operations.
+ */
+
+/** A stable, non-reversible tag for a provider call id (call ids never appear in keys in clear). */
+export function callTag(callId: string): string {
+  return createHash('sha256').update(callId).digest('base64url').slice(0, 22);
+}
+
+export const ttl = {
+  /** How long a session record stays readable after it was created (audit, polling, late confirmations). */
+  sessionMs: (didTtlSeconds: number) => (didTtlSeconds + 3600) * 1000,
+  /** Per-call records: state, current session, dedup answers. Longer than any phone call we keep alive. */
+  callMs: 6 * 3600 * 1000,
+  /** Webhook dedup answers: Twilio retries within seconds. */
+  webhookDedupMs: 10 * 60 * 1000,
+  /** A webhook being answered right now; a crashed instance frees the claim after this. */
+  webhookInFlightMs: 15 * 1000,
+  /** Used confirmation `jti`s: longer than the confirmation lifetime plus the clock tolerance. */
+  jtiMs: (120 + 30 + 30) * 1000,
+  /** Per-call audit timeline kept in the store (the JSON log lines are the durable audit record). */
+  auditMs: 30 * 24 * 3600 * 1000,
+  /** Idempotency-Key answers on /api/v1 (≥ 24 h). */
+  idempotencyMs: 25 * 3600 * 1000,
+} as const;
+
+export function createKeys(prefix: string) {
+  const call = (callId: string) => `${prefix}c:{${callTag(callId)}}`;
+  return {
+    prefix,
+    /** Hash: provider, status (active|ended), current session id, reissues, verified session, token jti. */
+    call: (callId: string) => `${call(callId)}:call`,
+    /** Hash: one verification session. The session id carries the call tag so this key is found from it. */
+    session: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:ses:${sessionId}`,
+    /** String: the IVR engine state of a call (JSON). */
+    ivrState: (callId: string) => `${call(callId)}:ivr`,
+    /** String: a webhook's dedup claim and then its stored answer. */
+    webhook: (callId: string, digest: string) => `${call(callId)}:wh:${digest}`,
+    /** List: the call's audit timeline, oldest first. */
+    audit: (callId: string) => `${call(callId)}:audit`,
+    /** String → session id, PX = DID lifetime: claims a DID among live sessions (keyed hash, never the DID). */
+    did: (didHash: string) => `${prefix}did:${didHash}`,
+    /** Hash: an enrolled device. */
+    device: (deviceId: string) => `${prefix}dev:${deviceId}`,
+    /** String, PX: a used confirmation jti. */
+    jti: (jtiHash: string) => `${prefix}jti:${jtiHash}`,
+    /** rate-limiter-flexible key prefixes (it appends its own key). */
+    limiter: (name: string) => `${prefix}rl:${name}`,
+    /** Hash: a statement link (token stored only as a hash). */
+    link: (tokenHash: string) => `${prefix}link:${tokenHash}`,
+    /** String: an /api/v1 Idempotency-Key record. */
+    idempotency: (clientId: string, key: string) => `${prefix}idem:${clientId}:${createHash('sha256').update(key).digest('base64url')}`,
+    /** Set of API session ids by provider call (provider + call id). */
+    sessionTagOf,
+  };
+}
+
+/** Session ids are `ses_<callTag>_<random>` so their key lands in the call's slot. */
+export function newSessionId(callId: string, randomPart: string): string {
+  return `ses_${callTag(callId)}_${randomPart}`;
+}
+
+export function sessionTagOf(sessionId: string): string {
+  const m = /^ses_([A-Za-z0-9_-]{22})_[A-Za-z0-9_-]+$/.exec(sessionId);
+  // An id we did not make maps to a tag no call has, so lookups simply find nothing.
+  return m?.[1] ?? 'invalid-session-id-tag';
+}
+
+export type Keys = ReturnType<typeof createKeys>;
