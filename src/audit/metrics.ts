@@ -1,0 +1,29 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics, one registry per app instance (no global registry, so tests stay apart). */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  return {
+    registry,
+    sessionsCreated: counter('vaultline_sessions_created_total', 'Verification sessions created', ['channel']),
+    sessionOutcomes: counter('vaultline_session_outcomes_total', 'Verification sessions reaching a terminal state', ['status']),
+    wrongDids: counter('vaultline_wrong_dids_total', 'Confirmations with a code that matched no live session'),
+    lockouts: counter('vaultline_lockouts_total', 'Confirmations refused because the device or customer is locked'),
+    confirmationsRefused: counter('vaultline_confirmations_refused_total', 'Confirmations refused', ['reason']),
+    interceptFailures: counter('vaultline_intercept_failures_total', 'Live-call redirects that failed', ['reason']),
+    signatureRejections: counter('vaultline_webhook_signature_rejections_total', 'Webhooks refused for a bad signature'),
+    failClosed: counter('vaultline_fail_closed_total', 'Calls routed to an agent because a dependency failed'),
+    auditEvents: counter('vaultline_audit_events_total', 'Audit events recorded', ['type']),
+    confirmToRedirect: new Histogram({
+      name: 'vaultline_confirm_to_redirect_ms',
+      help: 'Milliseconds from a confirmed session to the live call redirect accepted by the telephony provider',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
