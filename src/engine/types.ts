@@ -1,0 +1,83 @@
+/**
+ * The IVR engine's own words (STYLE habit 5): no Twilio here. The engine is pure:
+ *   step(flow, state, input) → { outputs, state, next }
+ * where `next` is either an effect the driver must run (its result comes back as the next input)
+ * or the way the caller's turn ends (gather, transfer, hangup).
+ */
+
+export type Locale = string;
+
+/** What the caller hears, in order. `text` is final speech (placeholders already filled). */
+export type Output = { kind: 'say'; text: string; locale: Locale } | { kind: 'pause'; seconds: number };
+
+/** How the caller's turn ends. */
+export type Wait =
+  | { kind: 'gather'; numDigits: number; timeoutSeconds: number }
+  | { kind: 'transfer'; queue: string; verified: boolean }
+  | { kind: 'hangup' };
+
+/** Work only the backend can do; the driver runs it and feeds the result back. */
+export type Effect =
+  /** Open (or return the pending) verification session of this call. */
+  | { kind: 'verify.open' }
+  /** Current status of the call's session. */
+  | { kind: 'verify.status' }
+  /** The current session's DID again (for "press 9 to repeat"); never kept in engine state. */
+  | { kind: 'verify.repeat' }
+  /** The session expired: open a new one for the same call. */
+  | { kind: 'verify.reissue' }
+  | { kind: 'verify.cancel' }
+  /** A protected action (balance, statement-sms…). `accountIndex` is 1-based. */
+  | { kind: 'action'; action: string; accountIndex?: number; period?: string }
+  /** Masked accounts of the verified customer, for the account choice menu. */
+  | { kind: 'accounts.list' };
+
+export type SessionStatus = 'pending' | 'confirmed' | 'expired' | 'canceled' | 'call_ended';
+
+export type EffectResult =
+  | { kind: 'verify.opened'; did: string; sessionId: string }
+  | { kind: 'verify.already_verified' }
+  | { kind: 'verify.status'; status: SessionStatus }
+  | { kind: 'verify.did'; did: string }
+  | { kind: 'verify.reissued'; did: string; sessionId: string }
+  /** No more reissues, or the store refused: go to the fallback. */
+  | { kind: 'verify.unavailable' }
+  | { kind: 'verify.canceled' }
+  /** The action's speech: a prompt key of the flow plus its parameters. */
+  | { kind: 'action.done'; prompt: string; params: Record<string, string> }
+  | { kind: 'action.failed'; prompt: string; params: Record<string, string> }
+  /** The call is not (or no longer) verified: the engine must go back through the gate. */
+  | { kind: 'action.unverified' }
+  | { kind: 'accounts'; accounts: { last4: string }[] };
+
+export type EngineInput =
+  /** A new call. */
+  | { kind: 'start'; locale?: Locale }
+  | { kind: 'digits'; digits: string }
+  | { kind: 'no_input' }
+  /** The call was redirected by the backend (the live-call intercept): re-check where we are. */
+  | { kind: 'resume' }
+  | { kind: 'effect'; result: EffectResult };
+
+/** Engine state of one call; JSON-serialisable, stored between webhooks. Never holds a DID or a token. */
+export interface CallState {
+  flowId: string;
+  node: string;
+  locale: Locale;
+  /** Increments every time the engine ends a turn; telephony puts it in action URLs so retries are recognisable. */
+  turn: number;
+  /** Turns spent at the current node (no-input / invalid / wait-loop iterations). */
+  attempts: number;
+  /** Verification bookkeeping of the current gate. */
+  verify?: { sessionId?: string; reissues: number; loops: number };
+  /** Account chosen in the account menu, for the action that follows. */
+  accountIndex?: number;
+  /** Node-specific scratch (e.g. which sub-step of an action node we are in). */
+  phase?: string;
+}
+
+export interface StepResult {
+  outputs: Output[];
+  state: CallState;
+  next: { kind: 'effect'; effect: Effect } | Wait;
+}
