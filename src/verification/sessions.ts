@@ -1,0 +1,192 @@
+import type { Clock, Random } from '../shared/clock.js';
+import type { RedisClient } from '../store/client.js';
+import { callTag, newSessionId, ttl, type Keys } from '../store/keys.js';
+import type { DidCodec } from './did.js';
+import * as scripts from './session-scripts.js';
+
+export type SessionStatus = 'pending' | 'confirmed' | 'expired' | 'canceled' | 'call_ended';
+export const TERMINAL: ReadonlySet<SessionStatus> = new Set(['confirmed', 'expired', 'canceled', 'call_ended']);
+
+export interface SessionView {
+  sessionId: string;
+  callId: string;
+  provider: string;
+  status: SessionStatus;
+  createdAt: number;
+  expiresAt: number;
+  customerId?: string;
+  deviceId?: string;
+  confirmedAt?: number;
+  channel: string;
+}
+
+export type OpenOutcome =
+  | { kind: 'created' | 'existing'; session: SessionView; did: string }
+  | { kind: 'ended' | 'conflict' | 'limit' | 'not_expired' | 'no_session' };
+
+export type ConfirmOutcome =
+  | { kind: 'confirmed'; session: SessionView }
+  /** No live pending session has this DID: one answer for wrong, expired, used, canceled and ended. */
+  | { kind: 'not_recognized'; reason: string; session?: SessionView };
+
+/** How long a confirmed call stays verified for further actions (the call-bound token's lifetime, A7). */
+export const VERIFIED_FOR_MS = 5 * 60 * 1000;
+/** Sessions one call may open in all (gate entries + reissues): bounds DID farming on one call. */
+const MAX_SESSIONS_PER_CALL = 10;
+
+export interface SessionsDeps {
+  redis: RedisClient;
+  keys: Keys;
+  clock: Clock;
+  random: Random;
+  did: DidCodec;
+  didTtlSeconds: number;
+}
+
+export function createSessions(deps: SessionsDeps) {
+  const { redis, keys, clock, random, did } = deps;
+  const sesBase = (callId: string) => `${keys.prefix}c:{${callTag(callId)}}:ses:`;
+  const sessionTtlMs = ttl.sessionMs(deps.didTtlSeconds);
+
+  async function read(sessionId: string, callId?: string): Promise<(SessionView & { didSealed: string; didHash: string }) | null> {
+    const h = await redis.hgetall(keys.session(sessionId));
+    if (!h.sid || !h.status) return null;
+    return {
+      sessionId: h.sid,
+      callId: callId ?? h.callId ?? '',
+      provider: h.provider ?? '',
+      status: h.status as SessionStatus,
+      createdAt: Number(h.createdAt),
+      expiresAt: Number(h.expiresAt),
+      channel: h.channel ?? '',
+      didSealed: h.didSealed ?? '',
+      didHash: h.didHash ?? '',
+      ...(h.customerId ? { customerId: h.customerId } : {}),
+      ...(h.deviceId ? { deviceId: h.deviceId } : {}),
+      ...(h.confirmedAt ? { confirmedAt: Number(h.confirmedAt) } : {}),
+    };
+  }
+
+  const publicView = (s: SessionView & { didSealed?: string; didHash?: string }): SessionView => {
+    const { didSealed: _s, didHash: _h, ...view } = s;
+    return view;
+  };
+
+  /** Claims a fresh DID unique among live sessions (SET NX PX on its keyed hash). */
+  async function claimDid(sessionId: string): Promise<{ code: string; hash: string }> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const code = did.generate();
+      const hash = did.hash(code);
+      const ok = await redis.set(keys.did(hash), sessionId, 'PX', deps.didTtlSeconds * 1000, 'NX');
+      if (ok === 'OK') return { code, hash };
+    }
+    throw new Error('could not claim a unique DID: the code space is crowded (raise DID_LENGTH)');
+  }
+
+  async function open(input: { provider: string; callId: string; channel: string }, mode: 'open' | 'reissue', maxReissues = 1): Promise<OpenOutcome> {
+    const now = clock.now();
+    const sessionId = newSessionId(input.callId, random.bytes(12).toString('base64url'));
+    const code = await claimDid(sessionId);
+    const expiresAt = now + deps.didTtlSeconds * 1000;
+    const [outcome, sid] = (await scripts.openSession(redis, [keys.call(input.callId)], [
+      now, sesBase(input.callId), sessionId, input.provider, code.hash, did.seal(code.code, sessionId), expiresAt,
+      sessionTtlMs, ttl.callMs, MAX_SESSIONS_PER_CALL, input.channel, mode, maxReissues, input.callId,
+    ])) as [string, string];
+    if (outcome !== 'created') await scripts.releaseDid(redis, [keys.did(code.hash)], [sessionId]);
+    if (outcome === 'created') {
+      const s = await read(sessionId, input.callId);
+      if (!s) throw new Error('session vanished right after creation');
+      return { kind: 'created', session: publicView(s), did: code.code };
+    }
+    if (outcome === 'existing') {
+      const s = await read(sid, input.callId);
+      if (!s) return { kind: 'no_session' };
+      return { kind: 'existing', session: publicView(s), did: did.unseal(s.didSealed, s.sessionId) };
+    }
+    return { kind: outcome as 'ended' | 'conflict' | 'limit' | 'not_expired' | 'no_session' };
+  }
+
+  return {
+    /** One pending session per call: opening again while one is pending returns it (same DID). */
+    open: (input: { provider: string; callId: string; channel: string }) => open(input, 'open'),
+
+    /** For an expired session: a new session and DID for the same call, at most `maxReissues` times. */
+    reissue: (input: { provider: string; callId: string; channel: string }, maxReissues: number) => open(input, 'reissue', maxReissues),
+
+    /** The session as it is now (a pending session past its time is expired first). */
+    async get(sessionId: string): Promise<SessionView | null> {
+      const st = await scripts.touchSession(redis, [keys.session(sessionId)], [clock.now()]);
+      if (st === 'gone') return null;
+      const s = await read(sessionId);
+      return s ? publicView(s) : null;
+    },
+
+    /** The call's current session id, if any. */
+    async currentOf(callId: string): Promise<string | null> {
+      return (await redis.hget(keys.call(callId), 'current')) ?? null;
+    },
+
+    /** The current session's DID again (press 9), only while it is pending. */
+    async repeatDid(sessionId: string): Promise<string | null> {
+      const st = await scripts.touchSession(redis, [keys.session(sessionId)], [clock.now()]);
+      if (st !== 'pending') return null;
+      const s = await read(sessionId);
+      return s ? did.unseal(s.didSealed, s.sessionId) : null;
+    },
+
+    /** Confirms the live pending session holding this DID; exactly one concurrent caller wins. */
+    async confirmByDid(code: string, who: { customerId: string; deviceId: string }): Promise<ConfirmOutcome> {
+      const hash = did.hash(code);
+      const sessionId = await redis.get(keys.did(hash));
+      if (!sessionId) return { kind: 'not_recognized', reason: 'unknown' };
+      const s = await read(sessionId);
+      if (!s) return { kind: 'not_recognized', reason: 'unknown' };
+      const result = (await scripts.confirmSession(redis, [keys.session(sessionId), keys.call(s.callId)], [
+        clock.now(), hash, who.customerId, who.deviceId, VERIFIED_FOR_MS,
+      ])) as string;
+      // Spent either way: a used, expired or ended code must not match again.
+      await scripts.releaseDid(redis, [keys.did(hash)], [sessionId]);
+      if (result !== 'confirmed') {
+        return { kind: 'not_recognized', reason: result, session: publicView({ ...s, status: result === 'ended' ? 'call_ended' : s.status }) };
+      }
+      const after = await read(sessionId);
+      return { kind: 'confirmed', session: publicView(after ?? s) };
+    },
+
+    /** Pending → canceled; a terminal session stays as it is. Returns the status after. */
+    async cancel(sessionId: string): Promise<SessionStatus | null> {
+      const s = await read(sessionId);
+      const st = (await scripts.cancelSession(redis, [keys.session(sessionId)], [clock.now()])) as string;
+      if (st === 'gone') return null;
+      if (st === 'canceled' && s) await scripts.releaseDid(redis, [keys.did(s.didHash)], [sessionId]);
+      return st as SessionStatus;
+    },
+
+    /** The call is over: its pending session becomes call_ended, its verification ends. Idempotent. */
+    async endCall(callId: string, provider: string): Promise<{ firstTime: boolean; endedSessionId?: string }> {
+      const [wasActive, sid, didHash] = (await scripts.endCall(redis, [keys.call(callId)], [
+        clock.now(), sesBase(callId), ttl.callMs, provider,
+      ])) as [number, string, string];
+      if (sid && didHash) await scripts.releaseDid(redis, [keys.did(didHash)], [sid]);
+      return { firstTime: wasActive === 1, ...(sid ? { endedSessionId: sid } : {}) };
+    },
+
+    async isCallEnded(callId: string): Promise<boolean> {
+      return (await redis.hget(keys.call(callId), 'status')) === 'ended';
+    },
+
+    /** Verified for this call right now: a confirmed session whose verification window is still open. */
+    async verifiedCustomer(callId: string): Promise<{ customerId: string; sessionId: string } | null> {
+      const [status, until, customerId, sessionId] = await redis.hmget(keys.call(callId), 'status', 'verifiedUntil', 'verifiedCustomer', 'verifiedSession');
+      if (status === 'ended' || !until || !customerId || !sessionId) return null;
+      return Number(until) > clock.now() ? { customerId, sessionId } : null;
+    },
+
+    /** Claims the live-call redirect of a session once (HSETNX); false when already claimed. */
+    async claimIntercept(sessionId: string): Promise<boolean> {
+      return (await redis.hsetnx(keys.session(sessionId), 'interceptClaimedAt', String(clock.now()))) === 1;
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;
