@@ -1,0 +1,71 @@
+import express, { type Express, type Router } from 'express';
+import type { Audit } from './audit/audit.js';
+import type { Metrics } from './audit/metrics.js';
+import type { Config } from './config/load.js';
+import { createAdminRouter } from './http/admin.js';
+import { createAuthenticatorRouter } from './http/authenticator.js';
+import { jsonErrorHandler, notFoundJson } from './http/json-errors.js';
+import { createOpsRouter } from './http/ops.js';
+import type { IvrDriver } from './ivr/driver.js';
+import type { Logger } from './log/logger.js';
+import type { Store } from './store/client.js';
+import type { WebhookDedup } from './telephony/twilio/dedup.js';
+import { createTwilioWebhooks, type FailClosedSpeech } from './telephony/twilio/webhooks.js';
+import type { Devices } from './verification/devices.js';
+import type { Sessions } from './verification/sessions.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  audit: Audit;
+  store: Store;
+  sessions: Sessions;
+  devices: Devices;
+  driver: IvrDriver;
+  dedup: WebhookDedup;
+  confirm: (jws: string) => Promise<{ status: 'confirmed' }>;
+  failClosed: FailClosedSpeech;
+  /** Development-only routers (the phone simulator's REST side, the /dev console); absent in production. */
+  devRouters?: Record<string, Router>;
+}
+
+/** Builds the HTTP app from its dependencies: no listen, no process.env (STYLE habit 1). */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // PUBLIC_BASE_URL is the only source of our own URL; Host and X-Forwarded-* are never trusted.
+  app.set('trust proxy', false);
+
+  app.use(createOpsRouter({ metrics: deps.metrics, checks: { store: () => deps.store.ping() } }));
+
+  app.use(
+    '/twilio',
+    createTwilioWebhooks({
+      publicBaseUrl: deps.config.publicBaseUrl,
+      authToken: deps.config.twilio.authToken,
+      driver: deps.driver,
+      dedup: deps.dedup,
+      sessions: deps.sessions,
+      audit: deps.audit,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      failClosed: deps.failClosed,
+    }),
+  );
+
+  app.use('/authenticator/v1', createAuthenticatorRouter({ confirm: deps.confirm }));
+  app.use(
+    '/admin/v1',
+    express.json({ limit: '16kb' }),
+    createAdminRouter({ adminApiKey: deps.config.adminApiKey, devices: deps.devices, audit: deps.audit, logger: deps.logger }),
+  );
+
+  if (!deps.config.isProduction) {
+    for (const [path, router] of Object.entries(deps.devRouters ?? {})) app.use(path, router);
+  }
+
+  app.use(notFoundJson);
+  app.use(jsonErrorHandler(deps.logger));
+  return app;
+}

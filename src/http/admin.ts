@@ -1,0 +1,65 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Audit } from '../audit/audit.js';
+import type { Logger } from '../log/logger.js';
+import { AppError } from '../shared/errors.js';
+import type { Devices } from '../verification/devices.js';
+
+/**
+ * Device events belong to no call: they go to the audit log only (`audit.logOnly`), never into a
+ * call's timeline, and carry this in place of a call id.
+ */
+export const NO_CALL = '-';
+
+export const enrollDeviceBody = z.object({
+  customerId: z.string().min(1).max(128),
+  // Shape only; `devices.enroll` decides whether it is an acceptable public key.
+  publicJwk: z.record(z.string(), z.unknown()),
+  label: z.string().trim().min(1).max(100),
+});
+export type EnrollDeviceBody = z.infer<typeof enrollDeviceBody>;
+
+/** Back office (DESIGN A4, A9), mounted at `/admin/v1`. */
+export function createAdminRouter(deps: { adminApiKey: string; devices: Devices; audit: Audit; logger: Logger }): Router {
+  const { devices, audit } = deps;
+  const log = deps.logger.child({ component: 'admin' });
+  const router = Router();
+
+  router.use(bearerAuth(deps.adminApiKey, log));
+
+  router.post('/devices', async (req, res) => {
+    const body = enrollDeviceBody.parse(req.body);
+    const { deviceId } = await devices.enroll(body);
+    audit.logOnly('device_enrolled', NO_CALL, { deviceId, customerId: body.customerId });
+    res.status(201).json({ deviceId });
+  });
+
+  router.delete('/devices/:deviceId', async (req, res) => {
+    const { deviceId } = req.params;
+    if (!(await devices.revoke(deviceId))) throw new AppError('not_found', 'No such device.');
+    audit.logOnly('device_revoked', NO_CALL, { deviceId });
+    res.status(204).end();
+  });
+
+  router.get('/calls/:callId/events', async (req, res) => {
+    const { callId } = req.params;
+    res.json({ callId, events: await audit.timeline(callId) });
+  });
+
+  return router;
+}
+
+/** `Authorization: Bearer <ADMIN_API_KEY>`; both sides hashed first so the comparison is constant-time whatever the length. */
+function bearerAuth(adminApiKey: string, log: Logger): RequestHandler {
+  const expected = sha256(adminApiKey);
+  return (req, res, next) => {
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (m?.[1] && timingSafeEqual(sha256(m[1]), expected)) return next();
+    log.warn({ method: req.method, path: req.path, credentials: m ? 'wrong' : 'missing' }, 'admin request refused');
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    next(new AppError('unauthorized', 'A valid admin API key is required.'));
+  };
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();

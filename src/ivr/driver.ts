@@ -1,0 +1,62 @@
+import type { CallState, EngineInput, Output, StepResult, Wait } from '../engine/types.js';
+import type { RedisClient } from '../store/client.js';
+import { ttl, type Keys } from '../store/keys.js';
+import type { CallRef, Effects } from './effects.js';
+
+export interface Engine {
+  start(locale?: string): StepResult;
+  step(state: CallState, input: EngineInput): StepResult;
+}
+
+export interface Turn {
+  outputs: Output[];
+  wait: Wait;
+  state: CallState;
+}
+
+/** A runaway flow (effects feeding effects) is a bug; stop rather than loop forever. */
+const MAX_STEPS_PER_TURN = 32;
+
+/**
+ * Drives the pure engine for one caller turn: runs each effect it asks for and feeds the result
+ * back until the engine ends the turn, then stores the call's state. Provider-neutral: Twilio
+ * webhooks and the simulator both come through here.
+ */
+export function createIvrDriver(deps: { engine: Engine; effects: Effects; redis: RedisClient; keys: Keys }) {
+  const { engine, effects, redis, keys } = deps;
+
+  async function load(callId: string): Promise<CallState | null> {
+    const raw = await redis.get(keys.ivrState(callId));
+    return raw ? (JSON.parse(raw) as CallState) : null;
+  }
+
+  async function drive(call: CallRef, first: StepResult): Promise<Turn> {
+    const outputs: Output[] = [...first.outputs];
+    let result = first;
+    for (let i = 0; result.next.kind === 'effect'; i++) {
+      if (i >= MAX_STEPS_PER_TURN) throw new Error(`flow ran ${MAX_STEPS_PER_TURN} effects without ending the turn`);
+      const effectResult = await effects(call, result.state, result.next.effect);
+      result = engine.step(result.state, { kind: 'effect', result: effectResult });
+      outputs.push(...result.outputs);
+    }
+    await redis.set(keys.ivrState(call.callId), JSON.stringify(result.state), 'PX', ttl.callMs);
+    return { outputs, wait: result.next, state: result.state };
+  }
+
+  return {
+    /** A new call enters the main flow. A repeated start of a known call resumes it instead. */
+    async start(call: CallRef, locale?: string): Promise<Turn> {
+      const existing = await load(call.callId);
+      if (existing) return drive(call, engine.step(existing, { kind: 'resume' }));
+      return drive(call, engine.start(locale));
+    },
+    /** The caller's input (digits, silence) or a backend redirect (resume). */
+    async input(call: CallRef, input: EngineInput): Promise<Turn> {
+      const state = await load(call.callId);
+      if (!state) return drive(call, engine.start());
+      return drive(call, engine.step(state, input));
+    },
+  };
+}
+
+export type IvrDriver = ReturnType<typeof createIvrDriver>;

@@ -1,0 +1,91 @@
+import type { Audit } from '../audit/audit.js';
+import type { Metrics } from '../audit/metrics.js';
+import type { CallState, Effect, EffectResult } from '../engine/types.js';
+import type { Sessions } from '../verification/sessions.js';
+
+export interface CallRef {
+  callId: string;
+  provider: string;
+}
+
+/** Runs a protected action for a verified call (balance, statement SMS); provided by the banking feature. */
+export type ActionRunner = (call: CallRef & { customerId: string }, effect: Extract<Effect, { kind: 'action' | 'accounts.list' }>) => Promise<EffectResult>;
+
+/** How many times an expired session may be replaced within one call (A5 `maxReissues`). */
+export const MAX_REISSUES = 1;
+
+/**
+ * Runs the engine's effects against the verification service and the actions. The only place the
+ * IVR touches sessions, so every verification step of a call leaves its audit event here.
+ */
+export function createEffects(deps: { sessions: Sessions; audit: Audit; metrics: Metrics; actions: ActionRunner }) {
+  const { sessions, audit, metrics } = deps;
+
+  const currentSession = async (call: CallRef, state: CallState) => state.verify?.sessionId ?? (await sessions.currentOf(call.callId));
+
+  return async function run(call: CallRef, state: CallState, effect: Effect): Promise<EffectResult> {
+    switch (effect.kind) {
+      case 'verify.open': {
+        if (await sessions.verifiedCustomer(call.callId)) return { kind: 'verify.already_verified' };
+        const opened = await sessions.open({ ...call, channel: call.provider });
+        if (opened.kind !== 'created' && opened.kind !== 'existing') return { kind: 'verify.unavailable' };
+        const ids = { sessionId: opened.session.sessionId };
+        if (opened.kind === 'created') {
+          metrics.sessionsCreated.inc({ channel: call.provider });
+          await audit.record('session_created', call.callId, { ...ids, expiresAt: new Date(opened.session.expiresAt).toISOString() });
+        }
+        await audit.record('did_issued', call.callId, ids);
+        return { kind: 'verify.opened', did: opened.did, sessionId: opened.session.sessionId };
+      }
+      case 'verify.status': {
+        const sessionId = await currentSession(call, state);
+        const session = sessionId ? await sessions.get(sessionId) : null;
+        if (!session) return { kind: 'verify.unavailable' };
+        await audit.record('loop_iteration', call.callId, { sessionId: session.sessionId, status: session.status, loop: state.verify?.loops ?? 0 });
+        if (session.status === 'expired') {
+          metrics.sessionOutcomes.inc({ status: 'expired' });
+          await audit.record('timeout', call.callId, { sessionId: session.sessionId });
+        }
+        return { kind: 'verify.status', status: session.status };
+      }
+      case 'verify.repeat': {
+        const sessionId = await currentSession(call, state);
+        const did = sessionId ? await sessions.repeatDid(sessionId) : null;
+        if (!sessionId || !did) {
+          const session = sessionId ? await sessions.get(sessionId) : null;
+          return session ? { kind: 'verify.status', status: session.status } : { kind: 'verify.unavailable' };
+        }
+        await audit.record('did_repeated', call.callId, { sessionId });
+        return { kind: 'verify.did', did };
+      }
+      case 'verify.reissue': {
+        const reissued = await sessions.reissue({ ...call, channel: call.provider }, MAX_REISSUES);
+        if (reissued.kind === 'existing') return { kind: 'verify.opened', did: reissued.did, sessionId: reissued.session.sessionId };
+        if (reissued.kind !== 'created') return { kind: 'verify.unavailable' };
+        const ids = { sessionId: reissued.session.sessionId };
+        metrics.sessionsCreated.inc({ channel: call.provider });
+        await audit.record('reissued', call.callId, ids);
+        await audit.record('session_created', call.callId, { ...ids, expiresAt: new Date(reissued.session.expiresAt).toISOString() });
+        await audit.record('did_issued', call.callId, ids);
+        return { kind: 'verify.reissued', did: reissued.did, sessionId: reissued.session.sessionId };
+      }
+      case 'verify.cancel': {
+        const sessionId = await currentSession(call, state);
+        if (sessionId && (await sessions.cancel(sessionId)) === 'canceled') {
+          metrics.sessionOutcomes.inc({ status: 'canceled' });
+          await audit.record('canceled', call.callId, { sessionId });
+        }
+        return { kind: 'verify.canceled' };
+      }
+      case 'action':
+      case 'accounts.list': {
+        // Every protected action re-checks the verified session; the action itself checks its token.
+        const verified = await sessions.verifiedCustomer(call.callId);
+        if (!verified) return { kind: 'action.unverified' };
+        return deps.actions({ ...call, customerId: verified.customerId }, effect);
+      }
+    }
+  };
+}
+
+export type Effects = ReturnType<typeof createEffects>;

@@ -1,0 +1,57 @@
+import { createApp } from './app.js';
+import { buildDeps } from './compose.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { FlowError } from './flows/load.js';
+
+/** Start-up: config → deps → listen → drain on SIGTERM (STYLE habit 1). */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const built = await buildDeps(config);
+  const { logger } = built.deps;
+  if (config.demoDefaults.length > 0) {
+    logger.warn({ settings: config.demoDefaults }, `development: demo values in use for ${config.demoDefaults.join(', ')} (never in production)`);
+  }
+  const app = createApp(built.deps);
+  const server = app.listen(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  logger.info({ port: config.port, store: config.store.kind, env: config.env }, 'Vaultline IVR listening');
+  if (!config.isProduction) {
+    process.stdout.write(
+      [
+        '',
+        `  Vaultline IVR is running at ${config.publicBaseUrl}`,
+        `  Dev console:   ${config.publicBaseUrl}/dev`,
+        `  Place a call:  point a Twilio number's Voice webhook at ${config.publicBaseUrl}/twilio/voice (POST),`,
+        `                 or use the built-in simulator from the dev console.`,
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+
+  let draining = false;
+  const drain = (signal: string) => {
+    if (draining) return;
+    draining = true;
+    logger.info({ signal }, 'draining: no new connections, finishing requests in flight');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close(() => {
+      void built.close().finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => drain('SIGTERM'));
+  process.on('SIGINT', () => drain('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof FlowError) {
+    console.error(`Vaultline IVR cannot start: ${err.message}`);
+  } else {
+    console.error('Vaultline IVR cannot start:', err instanceof Error ? err.message : err);
+  }
+  process.exit(1);
+});

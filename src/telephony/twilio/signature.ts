@@ -1,0 +1,26 @@
+import type { RequestHandler } from 'express';
+import twilio from 'twilio';
+import type { Audit } from '../../audit/audit.js';
+import type { Metrics } from '../../audit/metrics.js';
+
+/**
+ * Checks `X-Twilio-Signature` before anything else runs (STYLE habit 7). The URL is always
+ * PUBLIC_BASE_URL + the request path and query — never Host or X-Forwarded-* — so a spoofed header
+ * cannot make a forged request verify. A refusal does no store I/O (only a log line and a metric),
+ * so forged traffic costs a hash and nothing else.
+ */
+export function twilioSignature(deps: { authToken: string; publicBaseUrl: string; audit: Audit; metrics: Metrics }): RequestHandler {
+  return (req, res, next) => {
+    const signature = req.header('x-twilio-signature');
+    const params = (req.body ?? {}) as Record<string, string>;
+    const url = deps.publicBaseUrl + req.originalUrl;
+    if (signature && twilio.validateRequest(deps.authToken, signature, url, params)) {
+      next();
+      return;
+    }
+    deps.metrics.signatureRejections.inc();
+    const callId = typeof params.CallSid === 'string' ? params.CallSid.slice(0, 64) : 'unknown';
+    deps.audit.logOnly('webhook_signature_rejected', callId, { path: req.path, reason: signature ? 'mismatch' : 'missing' });
+    res.status(403).type('text/plain').send('Forbidden');
+  };
+}

@@ -1,0 +1,124 @@
+import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import type { Audit } from '../../audit/audit.js';
+import type { Metrics } from '../../audit/metrics.js';
+import type { EngineInput } from '../../engine/types.js';
+import { isStoreError } from '../../http/json-errors.js';
+import type { IvrDriver, Turn } from '../../ivr/driver.js';
+import type { Logger } from '../../log/logger.js';
+import type { Sessions } from '../../verification/sessions.js';
+import type { WebhookDedup } from './dedup.js';
+import { webhookDigest } from './dedup.js';
+import { twilioSignature } from './signature.js';
+import { emptyTwiml, failClosedTwiml, redirectTwiml, renderTwiml } from './twiml.js';
+
+export interface FailClosedSpeech {
+  text: string;
+  locale: string;
+  queue: string;
+}
+
+export interface TwilioWebhookDeps {
+  publicBaseUrl: string;
+  authToken: string;
+  driver: IvrDriver;
+  dedup: WebhookDedup;
+  sessions: Sessions;
+  audit: Audit;
+  metrics: Metrics;
+  logger: Logger;
+  failClosed: FailClosedSpeech;
+}
+
+const PROVIDER = 'twilio';
+const FINAL_CALL_STATUSES = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
+const CALL_SID = /^[A-Za-z0-9_-]{10,64}$/;
+
+/** The URLs we hand Twilio: always absolute, always under PUBLIC_BASE_URL (DESIGN A3). */
+export function twilioUrls(publicBaseUrl: string) {
+  return {
+    step: (turn: number) => `${publicBaseUrl}/twilio/step?t=${turn}`,
+    verified: (sessionId: string) => `${publicBaseUrl}/twilio/verified?s=${encodeURIComponent(sessionId)}`,
+    resume: () => `${publicBaseUrl}/twilio/resume`,
+  };
+}
+
+/**
+ * Twilio Voice webhooks: signature first, then dedup, then the provider-neutral IVR driver; the
+ * answer is always TwiML. Twilio exists only under src/telephony/twilio (STYLE habit 5).
+ */
+export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
+  const urls = twilioUrls(deps.publicBaseUrl);
+  const router = Router();
+  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
+  router.use(twilioSignature(deps));
+
+  const render = (turn: Turn) => renderTwiml(turn.outputs, turn.wait, urls.step(turn.state.turn));
+
+  /** Reads the call, runs `produce` once per delivery (retries replay), answers TwiML. */
+  const webhook =
+    (produce: (call: { callId: string; provider: string }, params: Record<string, string>) => Promise<string>) =>
+    async (req: Request, res: Response) => {
+      const params = req.body as Record<string, string>;
+      const callId = params.CallSid;
+      res.type('text/xml');
+      if (!callId || !CALL_SID.test(callId)) {
+        res.status(400).send(emptyTwiml());
+        return;
+      }
+      const digest = webhookDigest(req.originalUrl, params, req.header('i-twilio-idempotency-token'));
+      const twiml = await deps.dedup.once(callId, digest, () => produce({ callId, provider: PROVIDER }, params));
+      res.send(twiml ?? redirectTwiml(urls.resume()));
+    };
+
+  router.post('/voice', webhook(async (call) => render(await deps.driver.start(call))));
+
+  router.post(
+    '/step',
+    webhook(async (call, params) => {
+      const digits = (params.Digits ?? '').replace(/[^0-9*#]/g, '').slice(0, 32);
+      const input: EngineInput = digits ? { kind: 'digits', digits } : { kind: 'no_input' };
+      return render(await deps.driver.input(call, input));
+    }),
+  );
+
+  // Where the live call lands after a confirmation (the intercept), and the generic "look again".
+  router.post('/verified', webhook(async (call) => render(await deps.driver.input(call, { kind: 'resume' }))));
+  router.post('/resume', webhook(async (call) => render(await deps.driver.input(call, { kind: 'resume' }))));
+
+  router.post(
+    '/status',
+    webhook(async (call, params) => {
+      if (FINAL_CALL_STATUSES.has(params.CallStatus ?? '')) {
+        const ended = await deps.sessions.endCall(call.callId, call.provider);
+        if (ended.firstTime) {
+          if (ended.endedSessionId) deps.metrics.sessionOutcomes.inc({ status: 'call_ended' });
+          await deps.audit.record('call_ended', call.callId, {
+            ...(ended.endedSessionId ? { sessionId: ended.endedSessionId } : {}),
+            callStatus: params.CallStatus,
+          });
+        }
+      }
+      return emptyTwiml();
+    }),
+  );
+
+  router.use((_req, res) => {
+    res.status(404).type('text/xml').send(emptyTwiml());
+  });
+  router.use(twimlErrorHandler(deps));
+  return router;
+}
+
+/** Any failure on a /twilio route answers safe TwiML: an apology and the agent queue, never a 500. */
+function twimlErrorHandler(deps: TwilioWebhookDeps): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const callId = typeof req.body?.CallSid === 'string' ? (req.body.CallSid as string).slice(0, 64) : 'unknown';
+    const storeDown = isStoreError(err);
+    deps.metrics.failClosed.inc();
+    deps.logger.error({ err, callId, path: req.path }, storeDown ? 'store unavailable: failing closed' : 'webhook failed: failing closed');
+    // When the store is the failure, the timeline cannot be written: the log line is the record.
+    deps.audit.logOnly('fail_closed', callId, { reason: storeDown ? 'store_unavailable' : 'internal_error' });
+    if (res.headersSent) return;
+    res.status(200).type('text/xml').send(failClosedTwiml(deps.failClosed.text, deps.failClosed.locale, deps.failClosed.queue));
+  };
+}

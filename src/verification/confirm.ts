@@ -1,0 +1,77 @@
+import type { Audit } from '../audit/audit.js';
+import type { Metrics } from '../audit/metrics.js';
+import type { Logger } from '../log/logger.js';
+import { AppError } from '../shared/errors.js';
+import type { ConfirmationVerifier } from './confirmation-jws.js';
+import type { Intercept } from './intercept.js';
+import type { JtiGuard } from './replay.js';
+import type { Lockout } from './lockout.js';
+import type { Sessions } from './sessions.js';
+
+export interface ConfirmDeps {
+  verifier: ConfirmationVerifier;
+  lockout: Lockout;
+  jti: JtiGuard;
+  sessions: Sessions;
+  intercept: Intercept;
+  audit: Audit;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const NOT_RECOGNIZED = 'That code was not recognized. Check the code the phone call gave you.';
+
+/**
+ * A device confirms a DID (DESIGN A4). The checks run in the contract's order: the JWS itself
+ * (401), then the lockout (429), then replay (409), then the code (422 or confirmed). One 422 for
+ * every kind of unknown code, so an answer never tells a wrong code from an expired or used one.
+ */
+export function createConfirm(deps: ConfirmDeps) {
+  const { verifier, lockout, jti, sessions, audit, metrics } = deps;
+  return async function confirm(compactJws: string): Promise<{ status: 'confirmed' }> {
+    let claims;
+    try {
+      claims = await verifier.verify(compactJws);
+    } catch (err) {
+      const reason = (err as { reason?: string }).reason ?? 'invalid';
+      metrics.confirmationsRefused.inc({ reason: 'invalid_signature' });
+      deps.logger.info({ reason }, 'confirmation refused: invalid signature');
+      throw err;
+    }
+    const who = { deviceId: claims.deviceId, customerId: claims.customerId };
+
+    const lock = await lockout.isLocked(who);
+    if (lock.locked) {
+      metrics.lockouts.inc();
+      metrics.confirmationsRefused.inc({ reason: 'locked' });
+      throw new AppError('locked', 'Too many wrong codes. Try again later.', { retryAfterSeconds: lock.retryAfterSeconds });
+    }
+
+    if (!(await jti.claim(claims.deviceId, claims.jti))) {
+      metrics.confirmationsRefused.inc({ reason: 'replayed' });
+      throw new AppError('replayed', 'This confirmation was already used.');
+    }
+
+    const outcome = await sessions.confirmByDid(claims.did, who);
+    if (outcome.kind === 'not_recognized') {
+      metrics.wrongDids.inc();
+      metrics.confirmationsRefused.inc({ reason: 'code_not_recognized' });
+      const counted = await lockout.recordWrongCode(who);
+      if (outcome.session) {
+        await audit.record('wrong_did', outcome.session.callId, { sessionId: outcome.session.sessionId, reason: outcome.reason, deviceId: claims.deviceId });
+      }
+      if (counted.nowLocked) {
+        // Alert: the device or customer just reached the wrong-code limit.
+        deps.logger.warn({ alert: 'lockout', deviceId: claims.deviceId, customerId: claims.customerId }, 'wrong-code limit reached; confirmations locked');
+        audit.logOnly('lockout', outcome.session?.callId ?? '-', { deviceId: claims.deviceId, customerId: claims.customerId });
+      }
+      throw new AppError('code_not_recognized', NOT_RECOGNIZED);
+    }
+
+    const session = outcome.session;
+    metrics.sessionOutcomes.inc({ status: 'confirmed' });
+    await audit.record('confirmed', session.callId, { sessionId: session.sessionId, deviceId: claims.deviceId, customerId: claims.customerId });
+    await deps.intercept(session);
+    return { status: 'confirmed' };
+  };
+}

@@ -1,0 +1,56 @@
+import type { Audit } from '../audit/audit.js';
+import type { Metrics } from '../audit/metrics.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock } from '../shared/clock.js';
+import type { LiveCallControl } from '../telephony/live-call.js';
+import type { Sessions, SessionView } from './sessions.js';
+
+export interface InterceptDeps {
+  sessions: Sessions;
+  /** Live-call control per provider; a provider without one (API clients that poll) is not redirected. */
+  liveCalls: Partial<Record<string, LiveCallControl>>;
+  /** Absolute URL the live call is sent to once verified. */
+  verifiedUrl: (session: SessionView) => string;
+  lateConfirmationPolicy: 'ignore' | 'recently-verified';
+  audit: Audit;
+  metrics: Metrics;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Moves the live call to the verified branch right after a confirmation (DESIGN B2). Claimed once
+ * per session, so retried or concurrent confirmations never redirect twice. If the provider says the
+ * call is gone, the session stays confirmed (terminal), the call is ended (its token revoked) and
+ * the late-confirmation policy applies. If the redirect keeps failing, the wait loop still routes the
+ * caller on its next turn because every turn re-checks the session.
+ */
+export function createIntercept(deps: InterceptDeps) {
+  const { sessions, audit, metrics, clock } = deps;
+  return async function intercept(session: SessionView): Promise<'redirected' | 'not_needed' | 'gone' | 'failed'> {
+    const control = deps.liveCalls[session.provider];
+    if (!control) return 'not_needed';
+    if (!(await sessions.claimIntercept(session.sessionId))) return 'not_needed';
+    const ids = { sessionId: session.sessionId };
+    const outcome = await control.redirect(session.callId, deps.verifiedUrl(session));
+    if (outcome.kind === 'redirected') {
+      const ms = clock.now() - (session.confirmedAt ?? clock.now());
+      metrics.confirmToRedirect.observe(ms);
+      await audit.record('intercept_success', session.callId, { ...ids, confirmToRedirectMs: ms });
+      return 'redirected';
+    }
+    metrics.interceptFailures.inc({ reason: outcome.kind === 'gone' ? 'call_gone' : outcome.reason });
+    if (outcome.kind === 'gone') {
+      await sessions.endCall(session.callId, session.provider);
+      await audit.record('intercept_failed', session.callId, { ...ids, reason: 'call_gone' });
+      await audit.record('late_confirmation', session.callId, { ...ids, policy: deps.lateConfirmationPolicy });
+      await audit.record('call_ended', session.callId, { ...ids, reason: 'call_gone' });
+      return 'gone';
+    }
+    deps.logger.warn({ callId: session.callId, sessionId: session.sessionId, reason: outcome.reason }, 'live-call redirect failed; the wait loop will route the caller');
+    await audit.record('intercept_failed', session.callId, { ...ids, reason: outcome.reason });
+    return 'failed';
+  };
+}
+
+export type Intercept = ReturnType<typeof createIntercept>;
