@@ -90,7 +90,10 @@ function parseNodes(list: string): { host: string; port: number }[] {
 
 /** Parses the environment into a frozen Config, or throws one ConfigError naming every bad or missing key. */
 export function loadConfig(source: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(source);
+  // An empty value (`PORT=` in a .env file, `${VAR:-}` in compose) means unset for every setting,
+  // not only the string ones: otherwise `PORT=` coerces to 0 and `S3_FORCE_PATH_STYLE=` is refused.
+  const given = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid settings: ${lines.join('; ')}`);

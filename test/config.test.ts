@@ -1,0 +1,262 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/load.js';
+
+function privateJwk(kid: string, type: 'ec' | 'ed25519' = 'ec'): Record<string, unknown> {
+  const { privateKey } =
+    type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  return { ...privateKey.export({ format: 'jwk' }), kid };
+}
+
+const signingKey = privateJwk('k1');
+
+/** Every setting production requires, with made-up values. */
+const production = {
+  NODE_ENV: 'production',
+  PUBLIC_BASE_URL: 'https://ivr.example.com',
+  TWILIO_ACCOUNT_SID: 'AC11111111111111111111111111111111',
+  TWILIO_AUTH_TOKEN: 'test-twilio-auth-token',
+  TWILIO_SMS_FROM: '+15005550006',
+  ADMIN_API_KEY: 'test-admin-key-0123456789',
+  API_CLIENTS: 'genesys:g-secret,five9:f-secret',
+  TOKEN_SIGNING_KEYS: JSON.stringify([signingKey]),
+  REDIS_URL: 'redis://redis:6379',
+  BANKING_API_URL: 'https://core.bank.example.com',
+  S3_BUCKET: 'statements',
+  S3_REGION: 'eu-west-1',
+} as const;
+
+const PRODUCTION_REQUIRED = [
+  'TWILIO_ACCOUNT_SID',
+  'TWILIO_AUTH_TOKEN',
+  'TWILIO_SMS_FROM',
+  'ADMIN_API_KEY',
+  'API_CLIENTS',
+  'TOKEN_SIGNING_KEYS',
+  'REDIS_URL or REDIS_CLUSTER_NODES',
+  'BANK_DATA_FILE or BANKING_API_URL',
+  'STATEMENTS_DIR or S3_BUCKET',
+];
+
+/** The ConfigError that `loadConfig(env)` throws; fails the test when it returns or throws something else. */
+function configErrorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+describe('loadConfig in development', () => {
+  it('when nothing is set, then it runs on port 3000 with the embedded store and lists every demo default it used', () => {
+    const config = loadConfig({});
+
+    expect(config.env).toBe('development');
+    expect(config.isProduction).toBe(false);
+    expect(config.port).toBe(3000);
+    expect(config.publicBaseUrl).toBe('http://localhost:3000');
+    expect(config.did).toEqual({ ttlSeconds: 90, length: 6 });
+    expect(config.linkTtlSeconds).toBe(600);
+    expect(config.lateConfirmationPolicy).toBe('ignore');
+    expect(config.failMode).toBe('closed');
+    expect(config.logLevel).toBe('info');
+    expect(config.store).toEqual({ kind: 'embedded' });
+    expect(config.banking).toEqual({ kind: 'demo', file: 'data/demo-bank.json' });
+    expect(config.statements).toEqual({ kind: 'local', dir: 'data/statements' });
+    expect(config.twilio.apiBaseUrl).toBeUndefined(); // the built-in phone simulator
+    expect(config.tokenSigningKeys).toEqual([]); // generated per process
+    expect(config.keyPrefix).toBe('vl:');
+    expect(config.flowsDir).toBe('flows');
+    expect([...config.demoDefaults].sort()).toEqual(
+      [
+        'TWILIO_ACCOUNT_SID',
+        'TWILIO_AUTH_TOKEN',
+        'TWILIO_SMS_FROM',
+        'ADMIN_API_KEY',
+        'API_CLIENTS',
+        'TOKEN_SIGNING_KEYS',
+        'BANK_DATA_FILE',
+        'STATEMENTS_DIR',
+      ].sort(),
+    );
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('when only PORT is set, then the default public base URL follows it', () => {
+    expect(loadConfig({ PORT: '8080' }).publicBaseUrl).toBe('http://localhost:8080');
+  });
+
+  it('when a setting is given, then it is honoured and no longer listed as a demo default', () => {
+    const config = loadConfig({ ADMIN_API_KEY: 'my-own-admin-key-123', BANK_DATA_FILE: 'fixtures/bank.json' });
+
+    expect(config.adminApiKey).toBe('my-own-admin-key-123');
+    expect(config.banking).toEqual({ kind: 'demo', file: 'fixtures/bank.json' });
+    expect(config.demoDefaults).not.toContain('ADMIN_API_KEY');
+    expect(config.demoDefaults).not.toContain('BANK_DATA_FILE');
+  });
+
+  it('when a value is empty (PORT= in a .env file), then it counts as unset', () => {
+    const config = loadConfig({ PORT: '', DID_TTL_SECONDS: ' ', S3_FORCE_PATH_STYLE: '', REDIS_KEY_PREFIX: '', ADMIN_API_KEY: '' });
+
+    expect(config.port).toBe(3000);
+    expect(config.did.ttlSeconds).toBe(90);
+    expect(config.keyPrefix).toBe('vl:');
+    expect(config.demoDefaults).toContain('ADMIN_API_KEY');
+  });
+});
+
+describe('loadConfig in production', () => {
+  it('when nothing is set, then start-up stops with one ConfigError naming every missing setting', () => {
+    const error = configErrorOf({ NODE_ENV: 'production' });
+
+    for (const name of PRODUCTION_REQUIRED) expect(error.message).toContain(name);
+  });
+
+  it('when a required secret is present but empty, then it is still missing', () => {
+    const error = configErrorOf({ ...production, ADMIN_API_KEY: '' });
+
+    expect(error.message).toContain('ADMIN_API_KEY');
+    expect(error.message).not.toContain('TWILIO_AUTH_TOKEN');
+  });
+
+  it('when every required setting is given, then it starts with no demo default and real Twilio', () => {
+    const config = loadConfig(production);
+
+    expect(config.isProduction).toBe(true);
+    expect(config.demoDefaults).toEqual([]);
+    expect(config.publicBaseUrl).toBe('https://ivr.example.com');
+    expect(config.store).toEqual({ kind: 'redis', url: 'redis://redis:6379' });
+    expect(config.banking).toEqual({ kind: 'http', url: 'https://core.bank.example.com' });
+    expect(config.statements).toEqual({ kind: 's3', bucket: 'statements', region: 'eu-west-1', forcePathStyle: false });
+    expect(config.twilio).toEqual({
+      accountSid: production.TWILIO_ACCOUNT_SID,
+      authToken: production.TWILIO_AUTH_TOKEN,
+      apiBaseUrl: 'https://api.twilio.com',
+      smsFrom: production.TWILIO_SMS_FROM,
+    });
+    expect(config.apiClients).toEqual([
+      { id: 'genesys', secret: 'g-secret' },
+      { id: 'five9', secret: 'f-secret' },
+    ]);
+    expect(config.tokenSigningKeys.map((k) => k.kid)).toEqual(['k1']);
+    expect(config.dataSecret.length).toBe(32); // derived from the first signing key
+  });
+
+  it('when the demo bank file, a local statements dir and a Twilio simulator are given explicitly, then they are honoured', () => {
+    const { BANKING_API_URL: _b, S3_BUCKET: _s, ...rest } = production;
+    const config = loadConfig({
+      ...rest,
+      BANK_DATA_FILE: 'data/demo-bank.json',
+      STATEMENTS_DIR: '/srv/statements',
+      TWILIO_API_BASE_URL: 'http://twilio-sim:4010',
+    });
+
+    expect(config.banking).toEqual({ kind: 'demo', file: 'data/demo-bank.json' });
+    expect(config.statements).toEqual({ kind: 'local', dir: '/srv/statements' });
+    expect(config.twilio.apiBaseUrl).toBe('http://twilio-sim:4010');
+    expect(config.demoDefaults).toEqual([]);
+  });
+
+  it('when DATA_SECRET is given, then it is the data secret instead of the derivation', () => {
+    const secret = 'a-data-secret-of-at-least-32-characters';
+    expect(loadConfig({ ...production, DATA_SECRET: secret }).dataSecret.toString('utf8')).toBe(secret);
+    expect(loadConfig(production).dataSecret.toString('utf8')).not.toBe(secret);
+  });
+});
+
+describe('loadConfig ranges and formats', () => {
+  it.each([
+    ['DID_TTL_SECONDS', '29'],
+    ['DID_TTL_SECONDS', '601'],
+    ['DID_TTL_SECONDS', 'ninety'],
+    ['DID_LENGTH', '5'],
+    ['DID_LENGTH', '11'],
+    ['DID_LENGTH', '6.5'],
+  ])('when %s=%s, then start-up stops naming the key', (key, value) => {
+    expect(configErrorOf({ [key]: value }).message).toContain(key);
+  });
+
+  it.each([
+    ['DID_TTL_SECONDS', '30', { ttlSeconds: 30, length: 6 }],
+    ['DID_TTL_SECONDS', '600', { ttlSeconds: 600, length: 6 }],
+    ['DID_LENGTH', '6', { ttlSeconds: 90, length: 6 }],
+    ['DID_LENGTH', '10', { ttlSeconds: 90, length: 10 }],
+  ])('when %s=%s (a bound), then it is accepted', (key, value, did) => {
+    expect(loadConfig({ [key]: value }).did).toEqual(did);
+  });
+
+  it('when PUBLIC_BASE_URL carries a path prefix, then the prefix is kept and the trailing slash trimmed', () => {
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://bank.example.com/ivr/' }).publicBaseUrl).toBe(
+      'https://bank.example.com/ivr',
+    );
+  });
+
+  it('when PUBLIC_BASE_URL is not an http(s) URL, then start-up stops naming it', () => {
+    expect(configErrorOf({ PUBLIC_BASE_URL: 'ftp://bank.example.com' }).message).toContain('PUBLIC_BASE_URL');
+    expect(configErrorOf({ PUBLIC_BASE_URL: 'bank.example.com' }).message).toContain('PUBLIC_BASE_URL');
+  });
+
+  it.each([
+    ['is not JSON', 'not json'],
+    ['is an empty list', '[]'],
+    ['holds a public key without d', JSON.stringify([{ ...signingKey, d: undefined }])],
+    ['holds a key without kid', JSON.stringify([{ ...signingKey, kid: undefined }])],
+    ['holds an RSA key', JSON.stringify([{ kty: 'RSA', kid: 'r1', n: 'AQAB', e: 'AQAB', d: 'AQAB' }])],
+    ['holds an EC key on another curve', JSON.stringify([{ ...signingKey, crv: 'P-384' }])],
+  ])('when TOKEN_SIGNING_KEYS %s, then start-up stops naming it', (_case, value) => {
+    expect(configErrorOf({ TOKEN_SIGNING_KEYS: value }).message).toContain('TOKEN_SIGNING_KEYS');
+  });
+
+  it('when TOKEN_SIGNING_KEYS holds an Ed25519 key after a P-256 one, then both are kept and the first signs', () => {
+    const keys = loadConfig({ TOKEN_SIGNING_KEYS: JSON.stringify([signingKey, privateJwk('k2', 'ed25519')]) }).tokenSigningKeys;
+
+    expect(keys.map((k) => [k.kid, k.kty])).toEqual([
+      ['k1', 'EC'],
+      ['k2', 'OKP'],
+    ]);
+  });
+
+  it('when REDIS_CLUSTER_NODES is set, then the cluster is used, even over REDIS_URL', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: 'r1:7000,10.0.0.2:7001', REDIS_URL: 'redis://single:6379' });
+
+    expect(config.store).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'r1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+    });
+  });
+
+  it.each([
+    ['REDIS_CLUSTER_NODES', 'r1'],
+    ['REDIS_CLUSTER_NODES', 'r1:7000;r2:7001'],
+    ['REDIS_URL', 'http://redis:6379'],
+    ['S3_FORCE_PATH_STYLE', 'yes'],
+    ['FAIL_MODE', 'open'],
+    ['ADMIN_API_KEY', 'short'],
+    ['API_CLIENTS', 'no-secret'],
+    ['DATA_SECRET', 'too-short'],
+  ])('when %s=%s, then start-up stops naming the key', (key, value) => {
+    expect(configErrorOf({ [key]: value }).message).toContain(key);
+  });
+
+  it('when S3 settings are given, then the statement store is S3 with path-style addressing as asked', () => {
+    const config = loadConfig({
+      S3_BUCKET: 'statements',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_REGION: 'us-east-1',
+      S3_FORCE_PATH_STYLE: 'true',
+    });
+
+    expect(config.statements).toEqual({
+      kind: 's3',
+      bucket: 'statements',
+      endpoint: 'http://minio:9000',
+      region: 'us-east-1',
+      forcePathStyle: true,
+    });
+  });
+});
