@@ -26,7 +26,8 @@ export type Effect =
   | { kind: 'verify.repeat' }
   /** The session expired: open a new one for the same call. */
   | { kind: 'verify.reissue' }
-  | { kind: 'verify.cancel' }
+  /** `reason` tells the audit trail a caller's 0 (`canceled`) from an exhausted wait loop (`timeout`). */
+  | { kind: 'verify.cancel'; reason?: 'caller' | 'timeout' }
   /** A protected action (balance, statement-sms…). `accountIndex` is 1-based. */
   | { kind: 'action'; action: string; accountIndex?: number; period?: string }
   /** Masked accounts of the verified customer, for the account choice menu. */
@@ -72,6 +73,10 @@ export interface CallState {
   verify?: { sessionId?: string; reissues: number; loops: number };
   /** Account chosen in the account menu, for the action that follows. */
   accountIndex?: number;
+  /** How many accounts the account menu offered, to check the digit without keeping the accounts themselves. */
+  accountCount?: number;
+  /** The call passed a verify gate (confirmed or already verified) and no later check said otherwise; transfers carry it. */
+  verified?: boolean;
   /** Node-specific scratch (e.g. which sub-step of an action node we are in). */
   phase?: string;
 }

@@ -51,11 +51,15 @@ export async function createStore(config: StoreConfig): Promise<Store> {
       await redis.ping();
     },
     close: async () => {
-      try {
-        await redis.quit();
-      } catch {
+      // A store that is already away cannot take QUIT; do not wait for it to come back.
+      if (redis.status !== 'ready') {
         redis.disconnect();
+        return;
       }
+      const quit = redis.quit().then(() => undefined, () => undefined);
+      const timeout = new Promise<void>((r) => setTimeout(r, 1000).unref());
+      await Promise.race([quit, timeout]);
+      redis.disconnect();
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Audit } from '../audit/audit.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
-import type { ConfirmationVerifier } from './confirmation-jws.js';
+import { InvalidConfirmationError, type ConfirmationVerifier } from './confirmation-jws.js';
 import type { Intercept } from './intercept.js';
 import type { JtiGuard } from './replay.js';
 import type { Lockout } from './lockout.js';
@@ -33,9 +33,11 @@ export function createConfirm(deps: ConfirmDeps) {
     try {
       claims = await verifier.verify(compactJws);
     } catch (err) {
-      const reason = (err as { reason?: string }).reason ?? 'invalid';
-      metrics.confirmationsRefused.inc({ reason: 'invalid_signature' });
-      deps.logger.info({ reason }, 'confirmation refused: invalid signature');
+      // Only a refusal of the JWS is counted as one; a store outage propagates as 503.
+      if (err instanceof InvalidConfirmationError) {
+        metrics.confirmationsRefused.inc({ reason: 'invalid_signature' });
+        deps.logger.info({ reason: err.reason }, 'confirmation refused: invalid signature');
+      }
       throw err;
     }
     const who = { deviceId: claims.deviceId, customerId: claims.customerId };
@@ -57,7 +59,8 @@ export function createConfirm(deps: ConfirmDeps) {
       metrics.wrongDids.inc();
       metrics.confirmationsRefused.inc({ reason: 'code_not_recognized' });
       const counted = await lockout.recordWrongCode(who);
-      if (outcome.session) {
+      if (!outcome.session) audit.logOnly('wrong_did', 'unknown', { deviceId: claims.deviceId });
+      else {
         await audit.record('wrong_did', outcome.session.callId, { sessionId: outcome.session.sessionId, reason: outcome.reason, deviceId: claims.deviceId });
       }
       if (counted.nowLocked) {

@@ -61,7 +61,10 @@ export async function startTwilioFake() {
         waiters.push({ predicate, resolve: (r) => (clearTimeout(t), resolve(r)) });
       });
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
   };
 }
 

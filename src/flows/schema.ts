@@ -1,0 +1,159 @@
+import { z } from 'zod';
+
+/**
+ * The shape of a flow file (docs/flows.md). Types are inferred from these schemas, so the engine's
+ * node handlers and the validator see exactly what was parsed, with every default already applied.
+ * Objects are strict: a typo such as `nxt:` is an error at start-up, not a silent dead branch.
+ */
+
+/** Actions that read or send customer data: reachable only through a `verify` node (DESIGN A3). */
+export const PROTECTED_ACTIONS = ['balance', 'statement-sms'] as const;
+export type ProtectedAction = (typeof PROTECTED_ACTIONS)[number];
+
+export function isProtectedAction(action: string): action is ProtectedAction {
+  return (PROTECTED_ACTIONS as readonly string[]).includes(action);
+}
+
+/**
+ * Prompt keys the backend names in `action.done` / `action.failed` for each protected action. A flow that
+ * uses the action must define them in every locale; their parameters are listed in docs/flows.md.
+ */
+export const ACTION_RESULT_PROMPTS: Record<ProtectedAction, readonly string[]> = {
+  balance: ['balance.result', 'balance.unavailable'],
+  'statement-sms': ['statement.sent', 'statement.unavailable'],
+};
+
+const nodeId = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a node id is letters, digits, "_", "." or "-"');
+const promptKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a prompt key is letters, digits, "_", "." or "-"');
+const seconds = (max: number) => z.number().int().min(1).max(max);
+
+const sayNode = z.strictObject({
+  kind: z.literal('say'),
+  prompt: promptKey,
+  next: nodeId,
+});
+
+const menuNode = z.strictObject({
+  kind: z.literal('menu'),
+  prompt: promptKey,
+  // Keys are single keypad keys; YAML turns `1:` into "1", `"*"` and `"#"` must be quoted.
+  options: z
+    .record(z.string().regex(/^[0-9*#]$/, 'an option is one keypad key: 0-9, * or #'), z.strictObject({ next: nodeId }))
+    .refine((o) => Object.keys(o).length > 0, 'a menu needs at least one option'),
+  timeoutSeconds: seconds(60).default(6),
+  /** How many times the menu is played in all (first play included) before `onExhausted`. */
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+  noInputPrompt: promptKey.default('menu.no_input'),
+  invalidPrompt: promptKey.default('menu.invalid'),
+  onExhausted: nodeId,
+});
+
+const verifyNode = z.strictObject({
+  kind: z.literal('verify'),
+  /** The verified branch. */
+  next: nodeId,
+  /** Where a failed verification goes; must be a `transfer` node (it transfers with verified: false). */
+  onFail: nodeId,
+  /** Where the caller goes after pressing 0; default the flow's `home`. */
+  onCancel: nodeId.optional(),
+  // 10 loops of ~8 s gather + prompt outlast the default 90 s DID, so expiry (and its reissue) comes first.
+  maxLoops: z.number().int().min(1).max(30).default(10),
+  maxReissues: z.number().int().min(0).max(3).default(1),
+  gatherTimeoutSeconds: seconds(30).default(8),
+  prompts: z
+    .strictObject({
+      code: promptKey.default('verify.code'),
+      reissued: promptKey.default('verify.reissued'),
+      waiting: promptKey.default('verify.waiting'),
+      options: promptKey.default('verify.options'),
+      confirmed: promptKey.default('verify.confirmed'),
+      canceled: promptKey.default('verify.canceled'),
+      invalid: promptKey.default('verify.invalid'),
+    })
+    .prefault({}),
+});
+
+const actionNode = z.strictObject({
+  kind: z.literal('action'),
+  action: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'an action name is lower-case letters, digits, "." or "-"'),
+  chooseAccount: z.boolean().default(false),
+  /** Statement period (`YYYY-MM`) passed to the backend; default the latest. */
+  period: z.string().regex(/^\d{4}-\d{2}$/).optional(),
+  /** Default the flow's `home` (DESIGN A3: back to the main menu after a protected action). */
+  next: nodeId.optional(),
+  onFailure: nodeId.optional(),
+  /** The verify node to go back through on `action.unverified`; computed at load when unambiguous. */
+  gate: nodeId.optional(),
+  /** Account choice menu. */
+  timeoutSeconds: seconds(60).default(6),
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+  prompts: z
+    .strictObject({
+      accountOption: promptKey.default('account.option'),
+      invalid: promptKey.default('account.invalid'),
+    })
+    .prefault({}),
+});
+
+const transferNode = z.strictObject({
+  kind: z.literal('transfer'),
+  prompt: promptKey.optional(),
+  queue: z.string().min(1),
+});
+
+const hangupNode = z.strictObject({
+  kind: z.literal('hangup'),
+  prompt: promptKey.optional(),
+});
+
+const redirectNode = z.strictObject({
+  kind: z.literal('redirect'),
+  flow: z.string().min(1),
+  /** Default the target flow's `start`. */
+  node: nodeId.optional(),
+});
+
+export const nodeSchema = z.discriminatedUnion('kind', [
+  sayNode,
+  menuNode,
+  verifyNode,
+  actionNode,
+  transferNode,
+  hangupNode,
+  redirectNode,
+]);
+
+const locale = z.string().regex(/^[a-z]{2,3}(-[A-Z][A-Za-z0-9]+)?$/, 'a locale looks like en-US');
+
+export const flowSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a flow id is lower-case letters, digits or "-"'),
+    description: z.string().optional(),
+    /** The first is the default when the caller's locale is not listed. */
+    locales: z.array(locale).min(1),
+    prompts: z.record(z.string(), z.record(z.string(), z.string().min(1))),
+    start: nodeId,
+    /** Where callers return after an action or a cancel; default `start`. */
+    home: nodeId.optional(),
+    /**
+     * A transfer node with a prompt: the apology and agent queue the webhooks answer when something
+     * fails mid-call (DESIGN B3). Required on the main flow.
+     */
+    failClosed: nodeId.optional(),
+    nodes: z.record(nodeId, nodeSchema),
+  })
+  .transform((f) => ({ ...f, home: f.home ?? f.start }));
+
+export type Flow = z.output<typeof flowSchema>;
+export type FlowNode = z.output<typeof nodeSchema>;
+export type Kind = FlowNode['kind'];
+export type NodeOf<K extends Kind> = Extract<FlowNode, { kind: K }>;
+
+/** Every node kind, read off the schema so the list cannot drift from it. */
+export const NODE_KINDS: readonly Kind[] = nodeSchema.options.map((o) => o.shape.kind.value);
+
+export interface Flows {
+  /** The flow whose id is `main`: where every call starts. */
+  main: Flow;
+  byId: Map<string, Flow>;
+}
