@@ -187,6 +187,11 @@ describe('loadConfig ranges and formats', () => {
     expect(loadConfig({ [key]: value }).did).toEqual(did);
   });
 
+  it('when PUBLIC_BASE_URL carries a query or a fragment, then start-up stops naming it', () => {
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'https://ivr.bank.test/ivr?x=1' })).toThrow(/PUBLIC_BASE_URL: must not carry a query/);
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'https://ivr.bank.test/#top' })).toThrow(/PUBLIC_BASE_URL/);
+  });
+
   it('when PUBLIC_BASE_URL carries a path prefix, then the prefix is kept and the trailing slash trimmed', () => {
     expect(loadConfig({ PUBLIC_BASE_URL: 'https://bank.example.com/ivr/' }).publicBaseUrl).toBe(
       'https://bank.example.com/ivr',

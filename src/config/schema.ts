@@ -25,6 +25,8 @@ export const envSchema = z.object({
   PUBLIC_BASE_URL: optionalString.pipe(
     z
       .url({ protocol: /^https?$/ })
+      // Signatures are checked against PUBLIC_BASE_URL + path?query: a query or fragment here would break every one.
+      .refine((u) => !/[?#]/.test(u), 'must not carry a query or a fragment')
       .transform((u) => u.replace(/\/+$/, ''))
       .optional(),
   ),
