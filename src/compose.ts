@@ -11,6 +11,7 @@ import { createIvrDriver } from './ivr/driver.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createScrubber } from './log/scrub.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './shared/clock.js';
+import { createSealer } from './shared/seal.js';
 import { createStore, type Store } from './store/client.js';
 import { createKeys } from './store/keys.js';
 import type { LiveCallControl } from './telephony/live-call.js';
@@ -61,7 +62,15 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const audit = createAudit({ redis: store.redis, keys, logger, clock, metrics });
 
   const did = createDidCodec({ secret: config.dataSecret, length: config.did.length, random });
-  const sessions = createSessions({ redis: store.redis, keys, clock, random, did, didTtlSeconds: config.did.ttlSeconds });
+  const sessions = createSessions({
+    redis: store.redis,
+    keys,
+    clock,
+    random,
+    did,
+    tokenSealer: createSealer(config.dataSecret, 'call-token'),
+    didTtlSeconds: config.did.ttlSeconds,
+  });
   const devices = createDevices({ redis: store.redis, keys, clock, random });
 
   const devRouters: Record<string, Router> = {};

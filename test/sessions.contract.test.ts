@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cryptoRandom, manualClock } from '../src/shared/clock.js';
+import { createSealer } from '../src/shared/seal.js';
 import { createKeys } from '../src/store/keys.js';
 import type { Store } from '../src/store/client.js';
 import { createDidCodec } from '../src/verification/did.js';
@@ -24,7 +25,7 @@ describe.each(STORE_KINDS)('verification sessions on the %s store', (kind) => {
     clock = manualClock();
     prefix = freshPrefix('ses');
     const did = createDidCodec({ secret: Buffer.alloc(32, 7), length: 6, random: cryptoRandom });
-    sessions = createSessions({ redis: store.redis, keys: createKeys(prefix), clock, random: cryptoRandom, did, didTtlSeconds: 90 });
+    sessions = createSessions({ redis: store.redis, keys: createKeys(prefix), clock, random: cryptoRandom, did, tokenSealer: createSealer(Buffer.alloc(32, 8), 'call-token'), didTtlSeconds: 90 });
   });
 
   it('when a session is opened twice for one call, then the second returns the same session and DID', async () => {
@@ -121,6 +122,17 @@ describe.each(STORE_KINDS)('verification sessions on the %s store', (kind) => {
       if (type === 'string') dump.push((await store.redis.get(key)) ?? '');
     }
     expect(dump.join('|')).not.toContain(opened.did);
+  });
+
+  it('when a call token is kept on a confirmed session, then it comes back whole but is stored sealed', async () => {
+    const opened = await sessions.open(call);
+    if (opened.kind !== 'created') throw new Error('expected created');
+    const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJjdXN0In0.c2lnbmF0dXJl';
+    await sessions.storeToken(opened.session.sessionId, token);
+    expect(await sessions.tokenOf(opened.session.sessionId)).toBe(token);
+    const raw = await store.redis.hgetall(`${prefix}c:{${opened.session.sessionId.slice(4, 26)}}:ses:${opened.session.sessionId}`);
+    expect(Object.keys(raw)).toContain('tokenSealed');
+    expect(JSON.stringify(raw)).not.toContain(token);
   });
 
   it('when a session id is unknown or malformed, then get finds nothing', async () => {

@@ -1,6 +1,7 @@
 import type { Clock, Random } from '../shared/clock.js';
 import type { RedisClient } from '../store/client.js';
 import { callTag, newSessionId, ttl, type Keys } from '../store/keys.js';
+import type { Sealer } from '../shared/seal.js';
 import type { DidCodec } from './did.js';
 import * as scripts from './session-scripts.js';
 
@@ -40,6 +41,8 @@ export interface SessionsDeps {
   clock: Clock;
   random: Random;
   did: DidCodec;
+  /** Seals the call-bound token kept on a confirmed session (so a polling client can fetch it). */
+  tokenSealer: Sealer;
   didTtlSeconds: number;
 }
 
@@ -180,6 +183,17 @@ export function createSessions(deps: SessionsDeps) {
       const [status, until, customerId, sessionId] = await redis.hmget(keys.call(callId), 'status', 'verifiedUntil', 'verifiedCustomer', 'verifiedSession');
       if (status === 'ended' || !until || !customerId || !sessionId) return null;
       return Number(until) > clock.now() ? { customerId, sessionId } : null;
+    },
+
+    /** Keeps the call-bound token of a confirmed session, sealed; set once. */
+    async storeToken(sessionId: string, token: string): Promise<void> {
+      await redis.hsetnx(keys.session(sessionId), 'tokenSealed', deps.tokenSealer.seal(token, sessionId));
+    },
+
+    /** The call-bound token of a confirmed session, or null (not confirmed, or none minted). */
+    async tokenOf(sessionId: string): Promise<string | null> {
+      const sealed = await redis.hget(keys.session(sessionId), 'tokenSealed');
+      return sealed ? deps.tokenSealer.unseal(sealed, sessionId) : null;
     },
 
     /** Claims the live-call redirect of a session once (HSETNX); false when already claimed. */
