@@ -6,7 +6,7 @@ import type { Store } from '../src/store/client.js';
 import { createDidCodec } from '../src/verification/did.js';
 import { createSessions, type Sessions } from '../src/verification/sessions.js';
 import { freshPrefix } from './support/prefix.js';
-import { STORE_KINDS, openStore } from './support/store.js';
+import { STORE_KINDS, allKeys, openStore } from './support/store.js';
 
 describe.each(STORE_KINDS)('verification sessions on the %s store', (kind) => {
   let store: Store;
@@ -46,7 +46,7 @@ describe.each(STORE_KINDS)('verification sessions on the %s store', (kind) => {
     expect(ids.size).toBe(1);
     expect(dids.size).toBe(1);
     expect(results.filter((r) => r.kind === 'created')).toHaveLength(1);
-    const keys = await store.redis.keys(`${prefix}did:*`);
+    const keys = await allKeys(store, `${prefix}did:*`);
     expect(keys).toHaveLength(1);
   });
 
@@ -115,7 +115,7 @@ describe.each(STORE_KINDS)('verification sessions on the %s store', (kind) => {
     const opened = await sessions.open(call);
     if (opened.kind !== 'created') throw new Error('expected created');
     const dump: string[] = [];
-    for (const key of await store.redis.keys(`${prefix}*`)) {
+    for (const key of await allKeys(store, `${prefix}*`)) {
       dump.push(key);
       const type = await store.redis.type(key);
       if (type === 'hash') dump.push(...Object.values(await store.redis.hgetall(key)));

@@ -21,18 +21,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
 
 /** Starts a throw-away redis-server from PATH on a free port (no persistence). */
-export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
+export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number): Promise<RedisServer> {
   if (!redisServerAvailable()) {
     throw new Error(
       'Redis is needed for the tests: set REDIS_URL=redis://host:port, or install redis-server on PATH (Debian: apt-get install redis-server).',
     );
   }
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
