@@ -28,6 +28,8 @@ export interface AppDeps {
   failClosed: FailClosedSpeech;
   /** Development-only routers (the phone simulator's REST side, the /dev console); absent in production. */
   devRouters?: Record<string, Router>;
+  /** Routers of optional features (statement links, local statement downloads), mounted in every environment. */
+  appRouters?: Record<string, Router>;
 }
 
 /** Builds the HTTP app from its dependencies: no listen, no process.env (STYLE habit 1). */
@@ -60,6 +62,8 @@ export function createApp(deps: AppDeps): Express {
     express.json({ limit: '16kb' }),
     createAdminRouter({ adminApiKey: deps.config.adminApiKey, devices: deps.devices, audit: deps.audit, logger: deps.logger }),
   );
+
+  for (const [path, router] of Object.entries(deps.appRouters ?? {})) app.use(path, router);
 
   if (!deps.config.isProduction) {
     for (const [path, router] of Object.entries(deps.devRouters ?? {})) app.use(path, router);

@@ -4,6 +4,7 @@ import { createAudit } from './audit/audit.js';
 import { createMetrics } from './audit/metrics.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config/load.js';
+import { createDevTools } from './dev/index.js';
 import { createEngine } from './engine/engine.js';
 import { loadFlows } from './flows/load.js';
 import { createEffects, type ActionRunner } from './ivr/effects.js';
@@ -15,10 +16,20 @@ import { createSealer } from './shared/seal.js';
 import { createStore, type Store } from './store/client.js';
 import { createKeys } from './store/keys.js';
 import type { LiveCallControl } from './telephony/live-call.js';
-import { createSimulatorRestApi } from './telephony/simulator/rest-api.js';
 import { createWebhookDedup } from './telephony/twilio/dedup.js';
 import { createTwilioClient, createTwilioLiveCallControl } from './telephony/twilio/rest.js';
 import { twilioUrls } from './telephony/twilio/webhooks.js';
+import { createProtectedActions } from './banking/protected-actions.js';
+import { createDemoBank } from './banking/demo-bank.js';
+import { createHttpBank } from './banking/http-bank.js';
+import { createStatementLinks } from './statements/links.js';
+import { createLocalStatementRouter, createLocalStatementStore, LOCAL_STATEMENTS_PATH } from './statements/local-store.js';
+import { createS3StatementStore } from './statements/s3-store.js';
+import { MAX_PRESIGN_SECONDS, type StatementStore } from './statements/store.js';
+import { createStatementLinkRouter } from './http/statement-links.js';
+import { createTwilioSmsSender } from './telephony/twilio/sms.js';
+import { createIvrActions } from './ivr/ivr-actions.js';
+import { createCallTokens } from './verification/call-token.js';
 import { createConfirm } from './verification/confirm.js';
 import { createConfirmationVerifier } from './verification/confirmation-jws.js';
 import { createDevices } from './verification/devices.js';
@@ -71,16 +82,27 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     tokenSealer: createSealer(config.dataSecret, 'call-token'),
     didTtlSeconds: config.did.ttlSeconds,
   });
+  const callTokens = await createCallTokens({
+    signingKeys: config.tokenSigningKeys,
+    issuer: config.publicBaseUrl,
+    clock,
+    random,
+    isCallEnded: (callId) => sessions.isCallEnded(callId),
+  });
   const devices = createDevices({ redis: store.redis, keys, clock, random });
 
   const devRouters: Record<string, Router> = {};
+  const appRouters: Record<string, Router> = {};
   let twilioApiBaseUrl = overrides.twilioApiBaseUrl ?? config.twilio.apiBaseUrl;
-  if (twilioApiBaseUrl === undefined) {
-    // Development without TWILIO_API_BASE_URL: the built-in simulator answers Twilio REST on our own port.
-    const simulator = createSimulatorRestApi({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken });
-    devRouters['/simulator/twilio'] = simulator.router;
-    twilioApiBaseUrl = `http://127.0.0.1:${config.port}/simulator/twilio`;
+  if (!config.isProduction) {
+    // Development: the built-in phone network drives our webhooks on our own port and, without
+    // TWILIO_API_BASE_URL, answers Twilio REST too; /dev is its console.
+    const dev = createDevTools({ config, devices, audit, restTargetIsSimulator: twilioApiBaseUrl === undefined });
+    Object.assign(devRouters, dev.routers);
+    twilioApiBaseUrl ??= dev.simulatorRestUrl;
   }
+  // loadConfig always sets it in production (https://api.twilio.com unless given).
+  if (twilioApiBaseUrl === undefined) throw new Error('no Twilio REST origin configured');
   const twilioClient = createTwilioClient({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, apiBaseUrl: twilioApiBaseUrl });
   const liveCalls: Record<string, LiveCallControl> = {
     twilio: createTwilioLiveCallControl(twilioClient, overrides.redirectBackoffMs ? { backoffMs: overrides.redirectBackoffMs } : {}),
@@ -99,6 +121,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   });
   const confirm = createConfirm({
     verifier: createConfirmationVerifier({ devices, audience: config.publicBaseUrl, clock }),
+    mintToken: (input) => callTokens.mint(input),
     lockout: createLockout({ redis: store.redis, keys }),
     jti: createJtiGuard({ redis: store.redis, keys }),
     sessions,
@@ -108,8 +131,35 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     logger,
   });
 
-  // Protected actions arrive with the banking feature; until then the verified branch says so honestly.
-  const actions: ActionRunner = async () => ({ kind: 'action.failed', prompt: 'action_unavailable', params: {} });
+  const bank = config.banking.kind === 'http' ? createHttpBank({ baseUrl: config.banking.url, logger }) : await createDemoBank({ file: config.banking.file });
+  let statements: StatementStore;
+  if (config.statements.kind === 's3') {
+    const { bucket, endpoint, region, forcePathStyle } = config.statements;
+    statements = createS3StatementStore({ bucket, ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), forcePathStyle, clock });
+  } else {
+    statements = createLocalStatementStore({ root: config.statements.dir, secret: config.dataSecret, publicBaseUrl: config.publicBaseUrl, clock });
+    // Not a dev router: the local store serves its signed URLs in every environment.
+    appRouters[LOCAL_STATEMENTS_PATH] = createLocalStatementRouter({ root: config.statements.dir, secret: config.dataSecret, clock });
+  }
+  const links = createStatementLinks({ redis: store.redis, keys, clock, random, ttlSeconds: config.linkTtlSeconds });
+  appRouters['/s'] = createStatementLinkRouter({
+    links,
+    statementUrl: (file, filename) => statements.presignedGetUrl(file, { filename, expiresInSeconds: MAX_PRESIGN_SECONDS }),
+    audit,
+    logger,
+    limiter: { redis: store.redis, keyPrefix: keys.limiter('link-ip') },
+  });
+  const protectedActions = createProtectedActions({
+    bank,
+    statements,
+    links,
+    sms: createTwilioSmsSender(twilioClient, { from: config.twilio.smsFrom }),
+    audit,
+    logger,
+    publicBaseUrl: config.publicBaseUrl,
+    linkTtlSeconds: config.linkTtlSeconds,
+  });
+  const actions = createIvrActions({ actions: protectedActions, sessions, verifyToken: (t, e) => callTokens.verify(t, e), audit, logger });
   const effects = createEffects({ sessions, audit, metrics, actions });
   const driver = createIvrDriver({ engine, effects, redis: store.redis, keys });
   const dedup = createWebhookDedup({ redis: store.redis, keys });
@@ -127,6 +177,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     confirm,
     failClosed: engine.failClosedSpeech(),
     devRouters,
+    appRouters,
   };
   return {
     deps,

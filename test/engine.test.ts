@@ -15,7 +15,8 @@ const engine = createEngine(shipped);
 // The shipped English prompts, used as fixtures: the engine itself knows no language.
 const EN = {
   welcome: /^Thank you for calling Vaultline Bank/,
-  menu: 'For your account balance, press 1. To get your latest statement by text message, press 2. To speak with an agent, press 0.',
+  menu: 'For your account balance, press 1. To get a statement by text message, press 2. To speak with an agent, press 0.',
+  statementPeriod: 'For your latest statement, press 1. For the previous one, press 2.',
   invalid: 'Sorry, that is not an option.',
   noInput: "Sorry, I didn't get your choice.",
   code: (spoken: string) =>
@@ -238,7 +239,8 @@ describe('the verify gate', () => {
     c.press('2');
     expect(c.effect()).toEqual({ kind: 'verify.open' });
     c.answer({ kind: 'verify.already_verified' });
-    expect(c.said()).toEqual([]);
+    expect(c.said()).toEqual([EN.statementPeriod]);
+    c.press('1');
     expect(c.effect()).toEqual({ kind: 'accounts.list' });
     expect(c.state).toMatchObject({ node: 'statement-sms', verified: true });
   });
@@ -275,7 +277,7 @@ describe('protected actions', () => {
     const c = verifiedAtBalance();
     expect(c.effect()).toEqual({ kind: 'action', action: 'balance', accountIndex: 1 });
     c.answer({ kind: 'action.done', prompt: 'balance.result', params: { last4: '9 8 7 6', amount: '$1,250.50' } });
-    expect(c.said()).toEqual(['The available balance in your account ending in 9 8 7 6 is $1,250.50.', EN.menu]);
+    expect(c.said()).toEqual(['For account ending in 9 8 7 6, your available balance is $1,250.50.', EN.menu]);
     expect(c.state).toMatchObject({ node: 'main-menu', verified: true, attempts: 0 });
     expect(c.state.accountIndex).toBeUndefined();
   });
@@ -335,10 +337,21 @@ describe('protected actions', () => {
     c.answer({ kind: 'action.done', prompt: 'balance.result', params: { last4: '9 8 7 6', amount: '$1' } });
     c.press('2');
     c.answer({ kind: 'verify.already_verified' });
+    c.press('1');
     c.answer({ kind: 'accounts', accounts: [{ last4: '9876' }] });
-    expect(c.effect()).toEqual({ kind: 'action', action: 'statement-sms', accountIndex: 1 });
+    expect(c.effect()).toEqual({ kind: 'action', action: 'statement-sms', accountIndex: 1, period: 'latest' });
     c.answer({ kind: 'action.done', prompt: 'statement.sent', params: { last4: '0 1 0 1' } });
-    expect(c.said()[0]).toBe('We sent a link to your statement to the mobile number on file ending in 0 1 0 1. The link works once and expires soon.');
+    expect(c.said()[0]).toMatch(/^We've sent a link to your mobile ending in 0 1 0 1\./);
+  });
+
+  it('when the verified caller asks for the previous statement, then the action asks for the previous period', () => {
+    const c = verifiedAtBalance();
+    c.answer({ kind: 'action.done', prompt: 'balance.result', params: { last4: '9 8 7 6', amount: '$1' } });
+    c.press('2');
+    c.answer({ kind: 'verify.already_verified' });
+    c.press('2');
+    c.answer({ kind: 'accounts', accounts: [{ last4: '9876' }] });
+    expect(c.effect()).toEqual({ kind: 'action', action: 'statement-sms', accountIndex: 1, period: 'previous' });
   });
 });
 

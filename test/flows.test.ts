@@ -66,19 +66,24 @@ describe('the shipped flows', () => {
     const menu = main.nodes[main.home];
     expect(menu?.kind).toBe('menu');
     if (menu?.kind !== 'menu') return;
-    const actionBehind = (key: string) => {
+    const behindGate = (key: string) => {
       const gate = main.nodes[menu.options[key]?.next ?? ''];
       return gate?.kind === 'verify' ? main.nodes[gate.next] : undefined;
     };
-    expect(actionBehind('1')).toMatchObject({ kind: 'action', action: 'balance', chooseAccount: true });
-    expect(actionBehind('2')).toMatchObject({ kind: 'action', action: 'statement-sms', chooseAccount: true });
+    expect(behindGate('1')).toMatchObject({ kind: 'action', action: 'balance', chooseAccount: true });
+    // The statement gate first asks which period (latest or previous), then sends it.
+    const periods = behindGate('2');
+    expect(periods?.kind).toBe('menu');
+    if (periods?.kind !== 'menu') return;
+    expect(main.nodes[periods.options['1']?.next ?? '']).toMatchObject({ kind: 'action', action: 'statement-sms', period: 'latest' });
+    expect(main.nodes[periods.options['2']?.next ?? '']).toMatchObject({ kind: 'action', action: 'statement-sms', period: 'previous' });
     expect(main.nodes[menu.options['0']?.next ?? '']).toMatchObject({ kind: 'transfer' });
   });
 
   it('when a protected action ends, then it returns to the main menu and its gate is known', () => {
     const { main } = loadFlows(FLOWS_DIR);
     const actions = Object.entries(main.nodes).filter(([, n]) => n.kind === 'action');
-    expect(actions.map(([, n]) => n.kind === 'action' && n.action).sort()).toEqual([...PROTECTED_ACTIONS].sort());
+    expect(new Set(actions.map(([, n]) => n.kind === 'action' && n.action))).toEqual(new Set(PROTECTED_ACTIONS));
     for (const [, node] of actions) {
       expect(node).toMatchObject({ next: main.home, onFailure: main.home });
       expect(node.kind === 'action' && main.nodes[node.gate ?? '']?.kind).toBe('verify');

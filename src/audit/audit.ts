@@ -11,7 +11,7 @@ export const AUDIT_EVENT_TYPES = [
   'token_rejected', 'balance_read', 'statement_link_issued', 'statement_sms_sent', 'statement_link_spent',
   'statement_link_refused', 'call_ended', 'webhook_signature_rejected', 'fail_closed',
   // Extensions (alerts and API-side events); same rules.
-  'lockout', 'device_enrolled', 'device_revoked',
+  'lockout', 'device_enrolled', 'device_revoked', 'callback_sent', 'callback_failed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

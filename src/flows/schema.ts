@@ -77,8 +77,11 @@ const actionNode = z.strictObject({
   kind: z.literal('action'),
   action: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'an action name is lower-case letters, digits, "." or "-"'),
   chooseAccount: z.boolean().default(false),
-  /** Statement period (`YYYY-MM`) passed to the backend; default the latest. */
-  period: z.string().regex(/^\d{4}-\d{2}$/).optional(),
+  /** Statement period passed to the backend: `latest` (default), `previous`, or an explicit `YYYY-MM`. */
+  period: z
+    .string()
+    .regex(/^(latest|previous|\d{4}-(0[1-9]|1[0-2]))$/, 'a period is latest, previous or YYYY-MM')
+    .optional(),
   /** Default the flow's `home` (DESIGN A3: back to the main menu after a protected action). */
   next: nodeId.optional(),
   onFailure: nodeId.optional(),

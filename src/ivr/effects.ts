@@ -9,7 +9,10 @@ export interface CallRef {
 }
 
 /** Runs a protected action for a verified call (balance, statement SMS); provided by the banking feature. */
-export type ActionRunner = (call: CallRef & { customerId: string }, effect: Extract<Effect, { kind: 'action' | 'accounts.list' }>) => Promise<EffectResult>;
+export type ActionRunner = (
+  call: CallRef & { customerId: string; sessionId: string; locale: string },
+  effect: Extract<Effect, { kind: 'action' | 'accounts.list' }>,
+) => Promise<EffectResult>;
 
 /** How many times an expired session may be replaced within one call (A5 `maxReissues`). */
 export const MAX_REISSUES = 1;
@@ -82,7 +85,7 @@ export function createEffects(deps: { sessions: Sessions; audit: Audit; metrics:
         // Every protected action re-checks the verified session; the action itself checks its token.
         const verified = await sessions.verifiedCustomer(call.callId);
         if (!verified) return { kind: 'action.unverified' };
-        return deps.actions({ ...call, customerId: verified.customerId }, effect);
+        return deps.actions({ ...call, customerId: verified.customerId, sessionId: verified.sessionId, locale: state.locale }, effect);
       }
     }
   };

@@ -26,6 +26,8 @@ export const ttl = {
   auditMs: 30 * 24 * 3600 * 1000,
   /** Idempotency-Key answers on /api/v1 (≥ 24 h). */
   idempotencyMs: 25 * 3600 * 1000,
+  /** An Idempotency-Key whose first request is still running; a crashed instance frees it after this. */
+  idempotencyInFlightMs: 60 * 1000,
 } as const;
 
 export function createKeys(prefix: string) {
@@ -54,6 +56,10 @@ export function createKeys(prefix: string) {
     link: (tokenHash: string) => `${prefix}link:${tokenHash}`,
     /** String: an /api/v1 Idempotency-Key record. */
     idempotency: (clientId: string, key: string) => `${prefix}idem:${clientId}:${createHash('sha256').update(key).digest('base64url')}`,
+    /** Hash: the provider API's side of a session (client, locale, callback URL, terminal claim); the session's slot. */
+    apiSession: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:ses:${sessionId}:api`,
+    /** Sorted set: API sessions with a callback URL, scored by expiry, swept to notify an expiry nobody polled. */
+    apiCallbackDue: () => `${prefix}api:cbdue`,
     /** Set of API session ids by provider call (provider + call id). */
     sessionTagOf,
   };

@@ -6,10 +6,16 @@ import { InvalidConfirmationError, type ConfirmationVerifier } from './confirmat
 import type { Intercept } from './intercept.js';
 import type { JtiGuard } from './replay.js';
 import type { Lockout } from './lockout.js';
-import type { Sessions } from './sessions.js';
+import type { Sessions, SessionView } from './sessions.js';
+
+/** Mints the call-bound token (A7) for a just-confirmed session. */
+export type MintCallToken = (input: { customerId: string; callId: string; sessionId: string }) => Promise<{ token: string; jti: string; expiresAt: number }>;
 
 export interface ConfirmDeps {
   verifier: ConfirmationVerifier;
+  mintToken: MintCallToken;
+  /** Told when a session reaches a terminal state (outbound callbacks of API clients). */
+  onTerminal?: (session: SessionView) => void;
   lockout: Lockout;
   jti: JtiGuard;
   sessions: Sessions;
@@ -74,7 +80,12 @@ export function createConfirm(deps: ConfirmDeps) {
     const session = outcome.session;
     metrics.sessionOutcomes.inc({ status: 'confirmed' });
     await audit.record('confirmed', session.callId, { sessionId: session.sessionId, deviceId: claims.deviceId, customerId: claims.customerId });
+    // A7: the call-bound token is the only key to protected actions from now on; kept sealed on the session.
+    const minted = await deps.mintToken({ customerId: claims.customerId, callId: session.callId, sessionId: session.sessionId });
+    await sessions.storeToken(session.sessionId, minted.token);
+    await audit.record('token_issued', session.callId, { sessionId: session.sessionId, jti: minted.jti, expiresAt: new Date(minted.expiresAt).toISOString() });
     await deps.intercept(session);
+    deps.onTerminal?.(session);
     return { status: 'confirmed' };
   };
 }

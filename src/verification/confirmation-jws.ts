@@ -61,8 +61,25 @@ export interface ConfirmationVerifier {
   verify(compactJws: string): Promise<VerifiedConfirmation>;
 }
 
+/** Imported device keys kept per verifier; past this many the oldest goes first. */
+const MAX_IMPORTED_KEYS = 10_000;
+
 export function createConfirmationVerifier(deps: { devices: Devices; audience: string; clock: Clock }): ConfirmationVerifier {
   const { devices, audience, clock } = deps;
+  // Importing a JWK into WebCrypto cost ~120 µs of every confirmation (bench/, BENCHMARKS.md). The
+  // imported key depends only on the key material, so it is kept per key; whether the device is
+  // still active is read from the store on every confirmation, before the key is used.
+  const imported = new Map<string, ReturnType<typeof importJWK>>();
+  const importKey = (jwk: JWK, alg: DeviceAlg): ReturnType<typeof importJWK> => {
+    const id = `${alg}:${JSON.stringify(jwk)}`;
+    const known = imported.get(id);
+    if (known) return known;
+    const key = importJWK(jwk, alg);
+    if (imported.size >= MAX_IMPORTED_KEYS) imported.delete(imported.keys().next().value as string);
+    imported.set(id, key);
+    key.catch(() => imported.delete(id));
+    return key;
+  };
   const fail = (reason: ConfirmationFailure, detail?: string): never => {
     throw new InvalidConfirmationError(reason, detail);
   };
@@ -91,7 +108,7 @@ export function createConfirmationVerifier(deps: { devices: Devices; audience: s
       // The key type decides the algorithm, never the token: an ES256 device cannot be asked to verify EdDSA.
       if (alg !== device.alg) return fail('alg_mismatch');
 
-      const key = await importJWK(device.publicJwk as JWK, device.alg);
+      const key = await importKey(device.publicJwk as JWK, device.alg);
       let payload: Record<string, unknown>;
       try {
         ({ payload } = await jwtVerify(jws, key, {

@@ -33,7 +33,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       );
     }
     const addrs = servers.map((s) => `127.0.0.1:${s.port}`);
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 20_000 });
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`);
     const nodes = servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
     // Wait until every slot is served before handing the cluster out.

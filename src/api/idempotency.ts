@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import type { Logger } from '../log/logger.js';
+import { AppError } from '../shared/errors.js';
+import { luaScript, type RedisClient } from '../store/client.js';
+import { ttl, type Keys } from '../store/keys.js';
+import { clientOf } from './auth.js';
+
+type IdempotencyRecord =
+  | { state: 'in_flight'; fp: string }
+  | { state: 'done'; fp: string; status: number; body: unknown };
+
+// RFC 9110 field value without the structured-field quotes: visible ASCII, as Stripe accepts.
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * `Idempotency-Key` on a POST (IETF httpapi-idempotency-key-header, with Stripe's choices): the first
+ * request claims the key atomically (SET NX); its answer is stored before it is sent and replayed
+ * for the same key and the same request; the same key with another request is 422, and while the
+ * first is still running 409. A request that never really ran (400 invalid body, 429, 5xx) frees
+ * the key so the client can retry with it. Keys are per API client and kept `ttl.idempotencyMs`.
+ */
+export function idempotency(deps: { redis: RedisClient; keys: Keys; logger: Logger }): RequestHandler {
+  const { redis, keys } = deps;
+  const log = deps.logger.child({ component: 'idempotency' });
+
+  return async (req, res, next) => {
+    const header = req.get('Idempotency-Key');
+    if (header === undefined) return next();
+    const key = header.replace(/^"(.*)"$/, '$1');
+    if (!KEY.test(key)) throw new AppError('bad_request', 'Idempotency-Key must be 1 to 255 visible ASCII characters.');
+
+    const storeKey = keys.idempotency(clientOf(res), key);
+    const fp = fingerprint(req.method, `${req.baseUrl}${req.path}`, req.body);
+    const inFlight = JSON.stringify({ state: 'in_flight', fp } satisfies IdempotencyRecord);
+
+    // Twice: the in-flight claim may expire between our SET NX and our GET.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if ((await redis.set(storeKey, inFlight, 'PX', ttl.idempotencyInFlightMs, 'NX')) === 'OK') {
+        storeBeforeSending(res, { redis, storeKey, fp, inFlight, log });
+        return next();
+      }
+      const raw = await redis.get(storeKey);
+      if (raw === null) continue;
+      const record = JSON.parse(raw) as IdempotencyRecord;
+      if (record.fp !== fp) throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used for another request.');
+      if (record.state === 'in_flight') break;
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(record.status);
+      if (record.body === null) res.end();
+      else res.json(record.body);
+      return;
+    }
+    throw new AppError('idempotency_in_flight', 'A request with this Idempotency-Key is still being processed. Retry shortly.');
+  };
+}
+
+/**
+ * Wraps `res.json` so the answer is in the store before the client sees it: a client that retries
+ * the moment it gets the answer finds the stored one, never a stale in-flight claim.
+ */
+function storeBeforeSending(res: Response, ctx: { redis: RedisClient; storeKey: string; fp: string; inFlight: string; log: Logger }): void {
+  const send = res.json.bind(res);
+  res.json = (body: unknown) => {
+    const status = res.statusCode;
+    const ran = status < 500 && status !== 400 && status !== 429;
+    const done: IdempotencyRecord = { state: 'done', fp: ctx.fp, status, body: status === 204 ? null : (body ?? null) };
+    const write = ran
+      ? ctx.redis.set(ctx.storeKey, JSON.stringify(done), 'PX', ttl.idempotencyMs)
+      : releaseIfInFlight(ctx.redis, [ctx.storeKey], [ctx.inFlight]);
+    // A store failure still lets the answer out: the key then simply expires as in flight.
+    write
+      .catch((err: unknown) => ctx.log.warn({ err }, 'could not store the Idempotency-Key answer'))
+      .then(() => send(body))
+      .catch((err: unknown) => ctx.log.error({ err }, 'could not send an API answer'));
+    return res;
+  };
+}
+
+/** KEYS: record. ARGV: our in-flight value. Frees the key only if it still holds our claim. */
+const releaseIfInFlight = luaScript(
+  'vlIdemRelease',
+  1,
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`,
+);
+
+/** Method, path and body with object keys sorted: the same JSON in another key order is the same request. */
+function fingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${path}\n${canonical(body ?? null)}`).digest('base64url');
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

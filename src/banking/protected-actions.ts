@@ -1,0 +1,112 @@
+import type { Audit } from '../audit/audit.js';
+import type { ProtectedActions, ProtectedCall } from '../ivr/protected-actions.js';
+import type { Logger } from '../log/logger.js';
+import { AppError } from '../shared/errors.js';
+import type { StatementLinks } from '../statements/links.js';
+import { statementSmsBody } from '../statements/sms-text.js';
+import type { StatementStore } from '../statements/store.js';
+import type { SmsSender } from '../telephony/sms.js';
+import type { Account, BankingPort, Customer } from './port.js';
+import { balanceSentence, formatAmount, periodLabel } from './speech.js';
+
+export interface ProtectedActionsDeps {
+  bank: BankingPort;
+  statements: StatementStore;
+  links: StatementLinks;
+  sms: SmsSender;
+  audit: Audit;
+  logger: Logger;
+  publicBaseUrl: string;
+  linkTtlSeconds: number;
+}
+
+const BANK_NAME = 'Vaultline Bank';
+
+/**
+ * Balance and statement delivery for a verified call. Callers (the IVR action runner, the provider
+ * API) have already checked the confirmed session and the call-bound token. Full account and phone
+ * numbers never leave the opaque AccountNumber / MobileNumber except the mobile, once, to the SMS API.
+ */
+export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedActions {
+  const { bank, audit } = deps;
+
+  async function customerOf(customerId: string): Promise<Customer> {
+    const customer = await bank.getCustomer(customerId);
+    if (!customer) throw new AppError('not_found', 'The customer is not known to the bank.');
+    return customer;
+  }
+
+  function accountAt(customer: Customer, index = 1): Account {
+    const account = Number.isInteger(index) && index >= 1 ? customer.accounts[index - 1] : undefined;
+    if (!account) throw new AppError('not_found', `There is no account at position ${index}.`);
+    return account;
+  }
+
+  return {
+    async accounts({ customerId }) {
+      const customer = await customerOf(customerId);
+      return customer.accounts.map((a) => ({ last4: a.number.last4() }));
+    },
+
+    async balance(call: ProtectedCall) {
+      const customer = await customerOf(call.customerId);
+      const account = accountAt(customer, call.accountIndex);
+      const balance = await bank.getBalance(customer.id, account.id);
+      if (!balance) throw new AppError('not_found', 'The account is not known to the bank.');
+      const locale = call.locale ?? customer.locale;
+      const amountSpoken = formatAmount(balance.available, balance.currency, locale);
+      const last4Spoken = account.number.spokenLast4();
+      await audit.record('balance_read', call.callId, { sessionId: call.sessionId, accountIndex: call.accountIndex ?? 1 });
+      return {
+        speech: balanceSentence(last4Spoken, amountSpoken, locale),
+        maskedAccount: account.number.masked(),
+        amount: balance.available,
+        currency: balance.currency,
+        last4Spoken,
+        amountSpoken,
+      };
+    },
+
+    async statementSms(call) {
+      const customer = await customerOf(call.customerId);
+      const account = accountAt(customer, call.accountIndex);
+      const list = (await bank.listStatements(customer.id, account.id)) ?? [];
+      const chosen = pickPeriod(list, call.period);
+      if (!chosen) throw new AppError('not_found', 'There is no statement for that period.');
+      if (!(await deps.statements.exists(chosen.file))) {
+        deps.logger.error({ callId: call.callId, period: chosen.period }, 'statement document missing from the store');
+        throw new AppError('unavailable', 'The statement is not available right now.');
+      }
+      const ids = { sessionId: call.sessionId, period: chosen.period };
+      const link = await deps.links.issue({ customerId: customer.id, accountId: account.id, period: chosen.period, file: chosen.file, callId: call.callId });
+      await audit.record('statement_link_issued', call.callId, { ...ids, expiresAt: new Date(link.expiresAt).toISOString() });
+      const locale = call.locale ?? customer.locale;
+      const body = statementSmsBody({
+        bankName: BANK_NAME,
+        periodLabel: periodLabel(chosen.period, locale),
+        url: `${deps.publicBaseUrl}/s/${link.token}`,
+        ttlMinutes: Math.round(deps.linkTtlSeconds / 60),
+        locale,
+      });
+      try {
+        // A8: the mobile on file, never the calling number.
+        await deps.sms.send({ to: customer.mobile.e164ForSms(), body });
+      } catch (err) {
+        // A link nobody received must not stay spendable.
+        await deps.links.revoke(link.token);
+        deps.logger.error({ err, callId: call.callId }, 'statement SMS failed; link revoked');
+        await audit.record('statement_link_refused', call.callId, { ...ids, reason: 'sms_failed' });
+        throw new AppError('unavailable', 'The statement could not be sent right now.', { cause: err });
+      }
+      await audit.record('statement_sms_sent', call.callId, { ...ids, to: customer.mobile.masked() });
+      return { sent: true, maskedMobile: customer.mobile.masked(), last4Spoken: customer.mobile.spokenLast4() };
+    },
+  };
+}
+
+/** `latest` (default), `previous`, or an explicit `YYYY-MM`. The list is newest first. */
+function pickPeriod<T extends { period: string }>(list: readonly T[], wanted = 'latest'): T | undefined {
+  if (wanted === 'latest') return list[0];
+  if (wanted === 'previous') return list[1];
+  return list.find((s) => s.period === wanted);
+}

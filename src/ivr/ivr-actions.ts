@@ -1,0 +1,76 @@
+import type { Audit } from '../audit/audit.js';
+import type { EffectResult } from '../engine/types.js';
+import type { Logger } from '../log/logger.js';
+import { AppError } from '../shared/errors.js';
+import type { Sessions } from '../verification/sessions.js';
+import type { ActionRunner } from './effects.js';
+import type { ProtectedActions } from './protected-actions.js';
+
+/** Checks a call-bound token for a call (A7); throws AppError('unauthorized') when it is not good for it. */
+export type VerifyCallToken = (token: string, expected: { callId: string }) => Promise<{ customerId: string; sessionId: string }>;
+
+/** Prompt keys of the flow per action (see ACTION_RESULT_PROMPTS in src/flows/schema.ts). */
+const PROMPTS = {
+  balance: { done: 'balance.result', failed: 'balance.unavailable' },
+  'statement-sms': { done: 'statement.sent', failed: 'statement.unavailable' },
+} as const;
+
+/**
+ * The engine's protected actions for a phone call. The confirmed session was checked by the effect
+ * runner; here the call-bound token minted at confirmation is checked too, for this call, before the
+ * bank is asked anything (every protected action checks both).
+ */
+export function createIvrActions(deps: {
+  actions: ProtectedActions;
+  sessions: Sessions;
+  verifyToken: VerifyCallToken;
+  audit: Audit;
+  logger: Logger;
+}): ActionRunner {
+  const { actions, sessions, audit } = deps;
+
+  async function tokenHolds(callId: string, sessionId: string): Promise<{ customerId: string } | null> {
+    const token = await sessions.tokenOf(sessionId);
+    try {
+      if (!token) throw new AppError('unauthorized', 'no call token for this session');
+      const claims = await deps.verifyToken(token, { callId });
+      if (claims.sessionId !== sessionId) throw new AppError('unauthorized', 'token of another session');
+      return claims;
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      const reason = (err as { reason?: string }).reason ?? err.message;
+      await audit.record('token_rejected', callId, { sessionId, reason, channel: 'ivr' });
+      return null;
+    }
+  }
+
+  return async (call, effect): Promise<EffectResult> => {
+    const claims = await tokenHolds(call.callId, call.sessionId);
+    if (!claims || claims.customerId !== call.customerId) return { kind: 'action.unverified' };
+    if (effect.kind === 'accounts.list') {
+      return { kind: 'accounts', accounts: await actions.accounts({ customerId: call.customerId }) };
+    }
+    const prompts = effect.action === 'balance' || effect.action === 'statement-sms' ? PROMPTS[effect.action] : undefined;
+    if (!prompts) throw new Error(`no protected action named "${effect.action}"`);
+    const protectedCall = {
+      callId: call.callId,
+      customerId: call.customerId,
+      sessionId: call.sessionId,
+      accountIndex: effect.accountIndex ?? 1,
+      locale: call.locale,
+    };
+    try {
+      if (effect.action === 'balance') {
+        const answer = await actions.balance(protectedCall);
+        return { kind: 'action.done', prompt: prompts.done, params: { last4: answer.last4Spoken, amount: answer.amountSpoken } };
+      }
+      const sent = await actions.statementSms({ ...protectedCall, ...(effect.period ? { period: effect.period } : {}) });
+      return { kind: 'action.done', prompt: prompts.done, params: { last4: sent.last4Spoken } };
+    } catch (err) {
+      // B3: the bank, the store or the SMS failed: say so and go back to the menu, the call stays up.
+      if (!(err instanceof AppError)) throw err;
+      deps.logger.warn({ callId: call.callId, action: effect.action, code: err.code }, 'protected action failed');
+      return { kind: 'action.failed', prompt: prompts.failed, params: {} };
+    }
+  };
+}
