@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import twilio from 'twilio';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -27,7 +28,9 @@ describe('scale beyond one process (DESIGN B6)', () => {
   });
 
   it('when two app instances share one Redis, then any instance answers any step of the call', async () => {
-    t = await startTestApp();
+    // Instances that share a Redis must share signing keys, or one cannot verify the other's call tokens.
+    const key = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'shared' };
+    t = await startTestApp({ env: { TOKEN_SIGNING_KEYS: JSON.stringify([key]) } });
     const other = await buildDeps(t.config, { clock: t.clock, redirectBackoffMs: [5] });
     const second = createApp(other.deps);
     try {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,9 +33,7 @@ const PROD_SECRETS = {
   TWILIO_SMS_FROM: '+15005550006',
   ADMIN_API_KEY: 'prod-admin-key-0123456789',
   API_CLIENTS: 'genesys:prod-secret-0123456789',
-  TOKEN_SIGNING_KEYS: JSON.stringify([
-    { kty: 'EC', crv: 'P-256', kid: 'k1', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', d: 'jpsQnnGQmL-YBIffH1136cLyf4yWdHDtNqK9TqYUZOk' },
-  ]),
+  TOKEN_SIGNING_KEYS: JSON.stringify([{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'k1' }]),
   BANK_DATA_FILE: 'data/demo-bank.json',
   STATEMENTS_DIR: 'data/statements',
 };
