@@ -7,7 +7,7 @@ import type { Config } from './config/load.js';
 import { createDevTools } from './dev/index.js';
 import { createEngine } from './engine/engine.js';
 import { loadFlows } from './flows/load.js';
-import { createEffects, type ActionRunner } from './ivr/effects.js';
+import { createEffects } from './ivr/effects.js';
 import { createIvrDriver } from './ivr/driver.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createScrubber } from './log/scrub.js';
