@@ -38,6 +38,8 @@ import { createIntercept } from './verification/intercept.js';
 import { createLockout } from './verification/lockout.js';
 import { createJtiGuard } from './verification/replay.js';
 import { createSessions } from './verification/sessions.js';
+import { createProviderApiRouter } from './api/router.js';
+import { createTerminalNotifier, type TerminalNotifier } from './api/terminal.js';
 
 /** What tests (and benchmarks) may replace; production passes none of these. */
 export interface Overrides {
@@ -52,8 +54,13 @@ export interface Overrides {
   redirectBackoffMs?: readonly number[];
 }
 
+/** Providers whose calls this app controls itself: an API client may not open sessions as one. */
+const APP_PROVIDERS = ['twilio'] as const;
+
 export interface Built {
   deps: AppDeps;
+  /** Outcomes of provider-API sessions (callbacks); main.ts runs its sweeper. */
+  notifier: TerminalNotifier;
   close(): Promise<void>;
 }
 
@@ -119,9 +126,12 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     clock,
     logger,
   });
+  // Outcomes of provider-API sessions: told once, by whoever sees them first (confirm, poll, sweeper).
+  const notifier = createTerminalNotifier({ redis: store.redis, keys, clock, sessions, audit, metrics, logger, clients: config.apiClients, didTtlSeconds: config.did.ttlSeconds });
   const confirm = createConfirm({
     verifier: createConfirmationVerifier({ devices, audience: config.publicBaseUrl, clock }),
     mintToken: (input) => callTokens.mint(input),
+    onTerminal: (session) => void notifier.notifyTerminal(session),
     lockout: createLockout({ redis: store.redis, keys }),
     jti: createJtiGuard({ redis: store.redis, keys }),
     sessions,
@@ -159,6 +169,24 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     publicBaseUrl: config.publicBaseUrl,
     linkTtlSeconds: config.linkTtlSeconds,
   });
+  appRouters['/api/v1'] = createProviderApiRouter({
+    clients: config.apiClients,
+    sessions,
+    audit,
+    metrics,
+    logger,
+    redis: store.redis,
+    keys,
+    clock,
+    didTtlSeconds: config.did.ttlSeconds,
+    verifyCallToken: (token, request) => callTokens.verify(token, request),
+    callTokenOf: (sessionId) => sessions.tokenOf(sessionId),
+    actions: protectedActions,
+    notifier,
+    allowLoopbackHttpCallbacks: !config.isProduction,
+    publicBaseUrl: config.publicBaseUrl,
+    reservedProviders: APP_PROVIDERS,
+  });
   const actions = createIvrActions({ actions: protectedActions, sessions, verifyToken: (t, e) => callTokens.verify(t, e), audit, logger });
   const effects = createEffects({ sessions, audit, metrics, actions });
   const driver = createIvrDriver({ engine, effects, redis: store.redis, keys });
@@ -181,7 +209,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   };
   return {
     deps,
+    notifier,
     close: async () => {
+      await notifier.idle();
       if (!overrides.store) await store.close();
     },
   };

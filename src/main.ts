@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     server.once('error', reject);
   });
   logger.info({ port: config.port, store: config.store.kind, env: config.env }, 'Vaultline IVR listening');
+  // Provider-API sessions whose code ran out unpolled still get their callback.
+  const stopSweeper = built.notifier.startSweeper(5000);
   if (!config.isProduction) {
     process.stdout.write(
       [
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
   const drain = (signal: string) => {
     if (draining) return;
     draining = true;
+    stopSweeper();
     logger.info({ signal }, 'draining: no new connections, finishing requests in flight');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
