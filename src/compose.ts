@@ -22,6 +22,7 @@ import { twilioUrls } from './telephony/twilio/webhooks.js';
 import { createProtectedActions } from './banking/protected-actions.js';
 import { createDemoBank } from './banking/demo-bank.js';
 import { createHttpBank } from './banking/http-bank.js';
+import type { BankingPort } from './banking/port.js';
 import { createStatementLinks } from './statements/links.js';
 import { createLocalStatementRouter, createLocalStatementStore, LOCAL_STATEMENTS_PATH } from './statements/local-store.js';
 import { createS3StatementStore } from './statements/s3-store.js';
@@ -52,6 +53,8 @@ export interface Overrides {
   twilioApiBaseUrl?: string;
   /** Back-off between redirect retries (tests make it short). */
   redirectBackoffMs?: readonly number[];
+  /** The core-banking port (tests: the HTTP adapter with a short timeout against a local fake core). */
+  bank?: BankingPort;
 }
 
 /** Providers whose calls this app controls itself: an API client may not open sessions as one. */
@@ -141,7 +144,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     logger,
   });
 
-  const bank = config.banking.kind === 'http' ? createHttpBank({ baseUrl: config.banking.url, logger }) : await createDemoBank({ file: config.banking.file });
+  const bank =
+    overrides.bank ??
+    (config.banking.kind === 'http' ? createHttpBank({ baseUrl: config.banking.url, logger }) : await createDemoBank({ file: config.banking.file }));
   let statements: StatementStore;
   if (config.statements.kind === 's3') {
     const { bucket, endpoint, region, forcePathStyle } = config.statements;

@@ -162,7 +162,7 @@ describe('the verify gate', () => {
     c.press('1');
     c.answer({ kind: 'verify.status', status: 'confirmed' });
     expect(c.said()).toEqual([EN.verified]);
-    expect(c.effect()).toEqual({ kind: 'accounts.list' });
+    expect(c.effect()).toEqual({ kind: 'accounts.list', action: 'balance' });
     expect(c.state).toMatchObject({ node: 'balance', verified: true });
     expect(c.state.verify).toBeUndefined();
   });
@@ -241,7 +241,7 @@ describe('the verify gate', () => {
     c.answer({ kind: 'verify.already_verified' });
     expect(c.said()).toEqual([EN.statementPeriod]);
     c.press('1');
-    expect(c.effect()).toEqual({ kind: 'accounts.list' });
+    expect(c.effect()).toEqual({ kind: 'accounts.list', action: 'statement-sms' });
     expect(c.state).toMatchObject({ node: 'statement-sms', verified: true });
   });
 
@@ -294,7 +294,7 @@ describe('protected actions', () => {
 
     c.press('3');
     expect(c.said()).toEqual(['Sorry, that is not one of your accounts.']);
-    expect(c.effect()).toEqual({ kind: 'accounts.list' });
+    expect(c.effect()).toEqual({ kind: 'accounts.list', action: 'balance' });
     c.answer({ kind: 'accounts', accounts: [{ last4: '1234' }, { last4: '5678' }] });
     c.press('2');
     expect(c.effect()).toEqual({ kind: 'action', action: 'balance', accountIndex: 2 });

@@ -3,11 +3,11 @@ import type { ProtectedActions, ProtectedCall } from '../ivr/protected-actions.j
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
 import type { StatementLinks } from '../statements/links.js';
-import { statementSmsBody } from '../statements/sms-text.js';
+import { linkTtlMinutes, statementPeriodLabel, statementSmsBody } from '../statements/sms-text.js';
 import type { StatementStore } from '../statements/store.js';
 import type { SmsSender } from '../telephony/sms.js';
 import type { Account, BankingPort, Customer } from './port.js';
-import { balanceSentence, formatAmount, periodLabel } from './speech.js';
+import { balanceSentence, formatAmount } from './speech.js';
 
 export interface ProtectedActionsDeps {
   bank: BankingPort;
@@ -83,9 +83,9 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
       const locale = call.locale ?? customer.locale;
       const body = statementSmsBody({
         bankName: BANK_NAME,
-        periodLabel: periodLabel(chosen.period, locale),
+        periodLabel: statementPeriodLabel(chosen.period, locale),
         url: `${deps.publicBaseUrl}/s/${link.token}`,
-        ttlMinutes: Math.round(deps.linkTtlSeconds / 60),
+        ttlMinutes: linkTtlMinutes(deps.linkTtlSeconds),
         locale,
       });
       try {

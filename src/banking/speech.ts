@@ -1,19 +1,12 @@
 /**
- * Words for the caller's ear: money per locale (Intl), statement periods as month names. The masked
- * account and mobile numbers come from AccountNumber / MobileNumber, which never give more than four.
+ * Words for the caller's ear: money per locale (Intl) and the balance sentence. The masked account
+ * and mobile numbers come from AccountNumber / MobileNumber, which never give more than four.
  */
 
 /** "1250.50" USD en-US → "$1,250.50"; es-US → "1250.50 US$"-style per Intl. Never a float in between the digits. */
 export function formatAmount(amount: string, currency: string, locale: string): string {
   // Intl takes a decimal string exactly (ES2023 NumberFormat v3), so 0.1 + 0.2 problems never arise.
   return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(amount as `${number}`);
-}
-
-/** "2026-10" → "October 2026" / "octubre de 2026". */
-export function periodLabel(period: string, locale: string): string {
-  const [y, m] = period.split('-').map(Number);
-  const date = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, 1));
-  return new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
 }
 
 /** DESIGN A3/issue: "For account ending in 1 2 3 4, your available balance is $1,250.50." */

@@ -31,7 +31,8 @@ export type Effect =
   /** A protected action (balance, statement-sms…). `accountIndex` is 1-based. */
   | { kind: 'action'; action: string; accountIndex?: number; period?: string }
   /** Masked accounts of the verified customer, for the account choice menu. */
-  | { kind: 'accounts.list' };
+  /** `action` names what the list is for, so a failing bank is answered with that action's apology. */
+  | { kind: 'accounts.list'; action: string };
 
 export type SessionStatus = 'pending' | 'confirmed' | 'expired' | 'canceled' | 'call_ended';
 

@@ -47,19 +47,19 @@ export function createIvrActions(deps: {
   return async (call, effect): Promise<EffectResult> => {
     const claims = await tokenHolds(call.callId, call.sessionId);
     if (!claims || claims.customerId !== call.customerId) return { kind: 'action.unverified' };
-    if (effect.kind === 'accounts.list') {
-      return { kind: 'accounts', accounts: await actions.accounts({ customerId: call.customerId }) };
-    }
     const prompts = effect.action === 'balance' || effect.action === 'statement-sms' ? PROMPTS[effect.action] : undefined;
     if (!prompts) throw new Error(`no protected action named "${effect.action}"`);
-    const protectedCall = {
-      callId: call.callId,
-      customerId: call.customerId,
-      sessionId: call.sessionId,
-      accountIndex: effect.accountIndex ?? 1,
-      locale: call.locale,
-    };
     try {
+      if (effect.kind === 'accounts.list') {
+        return { kind: 'accounts', accounts: await actions.accounts({ customerId: call.customerId }) };
+      }
+      const protectedCall = {
+        callId: call.callId,
+        customerId: call.customerId,
+        sessionId: call.sessionId,
+        accountIndex: effect.accountIndex ?? 1,
+        locale: call.locale,
+      };
       if (effect.action === 'balance') {
         const answer = await actions.balance(protectedCall);
         return { kind: 'action.done', prompt: prompts.done, params: { last4: answer.last4Spoken, amount: answer.amountSpoken } };
@@ -67,9 +67,10 @@ export function createIvrActions(deps: {
       const sent = await actions.statementSms({ ...protectedCall, ...(effect.period ? { period: effect.period } : {}) });
       return { kind: 'action.done', prompt: prompts.done, params: { last4: sent.last4Spoken } };
     } catch (err) {
-      // B3: the bank, the store or the SMS failed: say so and go back to the menu, the call stays up.
+      // B3: the bank, the store or the SMS failed (also while listing the accounts): say so and go
+      // back to the menu, the call stays up. Anything else is a bug and goes to the fail-closed path.
       if (!(err instanceof AppError)) throw err;
-      deps.logger.warn({ callId: call.callId, action: effect.action, code: err.code }, 'protected action failed');
+      deps.logger.warn({ callId: call.callId, action: effect.action, step: effect.kind, code: err.code }, 'protected action failed');
       return { kind: 'action.failed', prompt: prompts.failed, params: {} };
     }
   };

@@ -17,7 +17,7 @@ type Ctx = NodeContext<NodeOf<'action'>>;
 const MAX_ACCOUNTS = 9;
 
 export const action: Handler<NodeOf<'action'>> = {
-  enter: (ctx) => (ctx.node.chooseAccount && ctx.state.accountIndex === undefined ? list(ctx.state) : act(ctx, ctx.state)),
+  enter: (ctx) => (ctx.node.chooseAccount && ctx.state.accountIndex === undefined ? list(ctx, ctx.state) : act(ctx, ctx.state)),
   input(ctx, input) {
     const choosing = ctx.state.phase === 'choosing';
     switch (input.kind) {
@@ -27,7 +27,7 @@ export const action: Handler<NodeOf<'action'>> = {
         return choosing ? retry(ctx, []) : unexpected(ctx, input);
       case 'resume':
         // Redirected while choosing: read the accounts again, it costs no attempt.
-        return choosing ? list(ctx.state) : unexpected(ctx, input);
+        return choosing ? list(ctx, ctx.state) : unexpected(ctx, input);
       case 'effect':
         break;
     }
@@ -48,8 +48,8 @@ export const action: Handler<NodeOf<'action'>> = {
   },
 };
 
-const list = (state: CallState, outputs: Output[] = []): Turn =>
-  effect({ ...state, phase: 'listing' }, { kind: 'accounts.list' }, outputs);
+const list = (ctx: Ctx, state: CallState, outputs: Output[] = []): Turn =>
+  effect({ ...state, phase: 'listing' }, { kind: 'accounts.list', action: ctx.node.action }, outputs);
 
 function act(ctx: Ctx, state: CallState): Turn {
   const { accountIndex } = state;
@@ -83,5 +83,5 @@ function choose(ctx: Ctx, digits: string): Turn {
 function retry(ctx: Ctx, outputs: Output[]): Turn {
   const attempts = ctx.state.attempts + 1;
   if (attempts >= ctx.node.maxAttempts) return goto(ctx.state, ctx.node.onFailure ?? ctx.flow.home, outputs);
-  return list({ ...ctx.state, attempts }, outputs);
+  return list(ctx, { ...ctx.state, attempts }, outputs);
 }
