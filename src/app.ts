@@ -28,6 +28,8 @@ export interface AppDeps {
   failClosed: FailClosedSpeech;
   /** Development-only routers (the phone simulator's REST side, the /dev console); absent in production. */
   devRouters?: Record<string, Router>;
+  /** Adapters /readyz checks beside the store (the statement store…): name → ping. */
+  readinessChecks?: Record<string, () => Promise<void>>;
   /** Routers of optional features (statement links, local statement downloads), mounted in every environment. */
   appRouters?: Record<string, Router>;
 }
@@ -39,7 +41,7 @@ export function createApp(deps: AppDeps): Express {
   // PUBLIC_BASE_URL is the only source of our own URL; Host and X-Forwarded-* are never trusted.
   app.set('trust proxy', false);
 
-  app.use(createOpsRouter({ metrics: deps.metrics, checks: { store: () => deps.store.ping() } }));
+  app.use(createOpsRouter({ metrics: deps.metrics, checks: { store: () => deps.store.ping(), ...deps.readinessChecks } }));
 
   app.use(
     '/twilio',

@@ -211,6 +211,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     failClosed: engine.failClosedSpeech(),
     devRouters,
     appRouters,
+    readinessChecks: { statements: () => statements.ping() },
   };
   return {
     deps,

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHttpBank } from '../src/banking/http-bank.js';
 import { createLogger } from '../src/log/logger.js';
 import { caller, PUBLIC_BASE_URL, spokenCode, startTestApp, type TestApp } from './support/app.js';
 import { enrollDevice } from './support/authenticator.js';
 import { healthy, startFakeCore, type FakeCore } from './support/core-bank-fake.js';
+import { freePort } from './support/redis-server.js';
 import { heard } from './support/twiml.js';
 
 /** Issue 3 acceptance: whole verified calls reaching the protected actions, through HTTP, real Redis. */
@@ -163,6 +164,32 @@ describe('a verified call reaching the protected actions (demo bank, local state
     const refused = (await events(t, call.callSid)).filter((e) => e.type === 'statement_link_refused');
     expect(refused.map((e) => e.reason)).toContain('sms_failed');
     expect((await events(t, call.callSid)).map((e) => e.type)).not.toContain('statement_sms_sent');
+  });
+
+  it('when the statement store (S3) cannot be reached, then /readyz says so, no link is issued and no SMS is sent, and the call goes on', async () => {
+    // Credentials from the environment, so the SDK never goes looking for instance metadata.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test-access-key');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test-secret-key');
+    try {
+      const deadPort = await freePort(); // nothing listens there
+      t = await startTestApp({ env: { S3_BUCKET: 'statements', S3_ENDPOINT: `http://127.0.0.1:${deadPort}`, S3_FORCE_PATH_STYLE: 'true' } });
+      const ready = await request(t.app).get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toEqual({ status: 'not_ready', checks: { store: 'ok', statements: 'unavailable' } });
+
+      const { call } = await verifiedCall(t, '2');
+      const failed = await call.press('1');
+      expect(heard(failed)).toMatch(/couldn't send your statement/);
+      expect(failed.gather).toBeDefined();
+      expect(failed.enqueue).toBeUndefined();
+      expect(t.twilioFake.messages()).toHaveLength(0);
+      expect((await events(t, call.callSid)).map((e) => e.type)).not.toContain('statement_link_issued');
+      // The balance does not need the store and still works on the same call.
+      await call.press('1');
+      expect(heard(call.last)).toContain('your available balance is $1,250.50.');
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   describe('when the core banking system is slow or down (HTTP adapter, 200 ms timeout, against a local fake core)', () => {
