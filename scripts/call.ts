@@ -3,11 +3,13 @@
  *
  *   npm run call                                   interactive: keys 0-9 * #, Enter = stay silent, q or Ctrl-C = hang up
  *   npm run call -- --keys 1,wait:2s,1 --expect code --expect verified
+ *   npm run call -- --keys 1,until:verified,2,1 --expect "balance is" --expect "sent a link"
  *                                                  scripted: exits 0 once every expected prompt was heard (in order),
  *                                                  non-zero when the call ends or --timeout passes first
  *
  * Options: --url (default http://localhost:$PORT or :3000), --from +1…, --timeout 30s.
- * Steps in --keys: digits (pressed at the next menu), wait:<2s|500ms>, silence.
+ * Steps in --keys: digits (pressed at the next menu), wait:<2s|500ms>, silence, until:<text> (wait
+ * until the IVR has said something containing the text, e.g. the verified branch after a redirect).
  */
 import { parseArgs } from 'node:util';
 import { createDevClient, DevApiError, type CallUpdate, type Entry } from './lib/dev-client.js';
@@ -23,11 +25,11 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: npm run call -- [--url URL] [--from +1…] [--keys 1,wait:2s,1] [--expect TEXT]... [--timeout 30s]');
+  console.log('usage: npm run call -- [--url URL] [--from +1…] [--keys 1,until:verified,2,wait:2s,silence] [--expect TEXT]... [--timeout 30s]');
   process.exit(0);
 }
 
-type Step = { kind: 'keys'; keys: string } | { kind: 'wait'; ms: number } | { kind: 'silence' };
+type Step = { kind: 'keys'; keys: string } | { kind: 'wait'; ms: number } | { kind: 'silence' } | { kind: 'until'; text: string };
 
 function duration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
@@ -42,7 +44,8 @@ function parseSteps(spec: string): Step[] {
     if (/^[0-9*#]+$/.test(s)) return { kind: 'keys', keys: s };
     if (s.startsWith('wait:')) return { kind: 'wait', ms: duration(s.slice(5)) };
     if (s === 'silence') return { kind: 'silence' };
-    throw new Error(`not a step: "${s}" (digits, wait:2s or silence)`);
+    if (s.startsWith('until:') && s.length > 6) return { kind: 'until', text: s.slice(6).toLowerCase() };
+    throw new Error(`not a step: "${s}" (digits, wait:2s, silence or until:<text>)`);
   });
 }
 
@@ -92,6 +95,7 @@ async function main(): Promise<number> {
   console.log(`Calling the IVR at ${client.baseUrl} (call ${callSid})${scripted ? '' : ' — keys 0-9 * #, Enter = stay silent, q = hang up'}`);
 
   let met = 0;
+  const said: string[] = [];
   let latest: CallUpdate = { status: 'ringing', listening: null, entries: [] };
   let listeningSeq = 0;
   let finished = false;
@@ -107,6 +111,7 @@ async function main(): Promise<number> {
     if (text) console.log(text);
     if (e.kind === 'listening') listeningSeq = e.seq;
     if (e.kind === 'say') {
+      said.push(e.text.toLowerCase());
       while (met < expectations.length && e.text.toLowerCase().includes((expectations[met] ?? '').toLowerCase())) met++;
     }
     if (e.kind === 'status-callback') finished = true;
@@ -168,6 +173,14 @@ async function main(): Promise<number> {
   for (const step of steps ?? []) {
     if (step.kind === 'wait') {
       await new Promise((r) => setTimeout(r, step.ms));
+      continue;
+    }
+    if (step.kind === 'until') {
+      await until(() => said.some((s) => s.includes(step.text)));
+      if (finished) {
+        stepsDone = false;
+        break;
+      }
       continue;
     }
     await until(() => latest.listening !== null && listeningSeq > used);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,34 @@ describe('npm run call and npm run authenticator against npm start', { timeout: 
     expect(done.stdout).toMatch(/IVR +› Thank you, you are verified\./);
     expect(done.stdout).toMatch(/✓ heard every expected prompt; hung up/);
     expect(done.code).toBe(0);
+  });
+
+  it('when a verified caller asks for the balance and then the statement, then the shipped demo bank answers and the SMS link downloads the real PDF once', async () => {
+    expect((await finish(start(['scripts/authenticator.ts', 'enroll', 'cust_001'], env))).code).toBe(0);
+    const call = start(
+      ['scripts/call.ts', '--url', url, '--keys', '1,until:verified,2,1', '--expect', 'your available balance is $1,250.50', '--expect', "We've sent a link to your mobile ending in 0 1 0 1"],
+      env,
+    );
+    const [, spoken] = await call.waitFor(/IVR +› Your code is ([\d, ]+)\./);
+    const confirmed = await finish(start(['scripts/authenticator.ts', 'confirm', (spoken ?? '').replace(/\D/g, '')], env));
+    expect(confirmed.code).toBe(0);
+    const done = await finish(call);
+    expect(done.stdout).toMatch(/IVR +› For account ending in 9 8 7 6, your available balance is \$1,250\.50\./);
+    expect(done.code).toBe(0);
+
+    // The simulator's inbox got the text for the mobile on file; its link works once.
+    const [, link] = /SMS +› to …0101: Vaultline Bank: your October 2026 statement: (\S+\/s\/[A-Za-z0-9_-]+) /.exec(done.stdout) ?? [];
+    expect(link?.startsWith(`${url}/s/`)).toBe(true);
+    const page = await fetch(link ?? '');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<form method="post">/);
+    const spend = await fetch(link ?? '', { method: 'POST', redirect: 'manual' });
+    expect(spend.status).toBe(303);
+    const pdf = await fetch(new URL(spend.headers.get('location') ?? '', url));
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(Buffer.compare(Buffer.from(await pdf.arrayBuffer()), readFileSync('data/statements/cust_001/acc_001/2026-10.pdf'))).toBe(0);
+    expect((await fetch(link ?? '', { method: 'POST', redirect: 'manual' })).status).toBe(410);
   });
 
   it('when an expected prompt never comes because the call ends first, then the scripted call exits non-zero and says which', async () => {
