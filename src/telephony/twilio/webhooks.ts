@@ -116,9 +116,18 @@ function twimlErrorHandler(deps: TwilioWebhookDeps): ErrorRequestHandler {
     const storeDown = isStoreError(err);
     deps.metrics.failClosed.inc();
     deps.logger.error({ err, callId, path: req.path }, storeDown ? 'store unavailable: failing closed' : 'webhook failed: failing closed');
-    // When the store is the failure, the timeline cannot be written: the log line is the record.
-    deps.audit.logOnly('fail_closed', callId, { reason: storeDown ? 'store_unavailable' : 'internal_error' });
-    if (res.headersSent) return;
-    res.status(200).type('text/xml').send(failClosedTwiml(deps.failClosed.text, deps.failClosed.locale, deps.failClosed.queue));
+    const answer = () => {
+      if (!res.headersSent) res.status(200).type('text/xml').send(failClosedTwiml(deps.failClosed.text, deps.failClosed.locale, deps.failClosed.queue));
+    };
+    if (storeDown || callId === 'unknown') {
+      // When the store is the failure, the timeline cannot be written: the log line is the record.
+      deps.audit.logOnly('fail_closed', callId, { reason: storeDown ? 'store_unavailable' : 'internal_error' });
+      return answer();
+    }
+    // The store works: the event joins the call's timeline before the caller hears the apology.
+    deps.audit.record('fail_closed', callId, { reason: 'internal_error' }).then(answer, (recordErr: unknown) => {
+      deps.logger.error({ err: recordErr, callId }, 'could not record fail_closed');
+      answer();
+    });
   };
 }
