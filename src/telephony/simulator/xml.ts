@@ -1,7 +1,9 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
 /**
- * A small XML reader for TwiML documents. The simulator runs in `npm start` (production
- * dependencies only), and TwiML is plain XML with no namespaces worth resolving, so this avoids a
- * parser dependency. Enough for elements, attributes, text, entities, CDATA and comments.
+ * Reads TwiML for the simulator with fast-xml-parser (docs/decisions/0007): document order is kept
+ * (`preserveOrder`), so <Say>, <Gather>, <Pause>… play in the order the app wrote them, and SSML
+ * inside <Say> keeps its words in place.
  */
 
 export interface XmlElement {
@@ -16,89 +18,49 @@ export class XmlError extends Error {
 }
 
 const MAX_LENGTH = 256 * 1024;
-const NAME = /^[A-Za-z_][\w.:-]*/;
-const ATTR = /^\s+([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/;
-const ENTITY = /&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g;
-const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-export function decodeEntities(s: string): string {
-  return s.replace(ENTITY, (_m, e: string) => {
-    if (e.startsWith('#x')) return String.fromCodePoint(parseInt(e.slice(2), 16));
-    if (e.startsWith('#')) return String.fromCodePoint(parseInt(e.slice(1), 10));
-    return NAMED[e] ?? '';
-  });
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  // Text exactly as written: no trimming, no numbers or booleans guessed from it.
+  trimValues: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: true,
+  htmlEntities: false,
+  cdataPropName: '#cdata',
+});
+
+/** One node of fast-xml-parser's ordered output: `{ Tag: [children], ':@': { attrs } }` or `{ '#text': '…' }`. */
+type Ordered = Record<string, unknown>;
+
+function convert(node: Ordered): XmlNode | undefined {
+  if ('#text' in node) return String(node['#text']);
+  if ('#cdata' in node) return (node['#cdata'] as Ordered[]).map((c) => String(c['#text'] ?? '')).join('');
+  const name = Object.keys(node).find((k) => k !== ':@');
+  // Processing instructions (<?xml …?>) carry no content for a caller.
+  if (name === undefined || name.startsWith('?')) return undefined;
+  const attrs = Object.fromEntries(Object.entries((node[':@'] as Record<string, unknown> | undefined) ?? {}).map(([k, v]) => [k, String(v)]));
+  return { name, attrs, children: convertAll(node[name] as Ordered[]) };
+}
+
+function convertAll(nodes: Ordered[]): XmlNode[] {
+  return nodes.map(convert).filter((n): n is XmlNode => n !== undefined);
 }
 
 /** Parses a document and returns its root element; throws XmlError on anything malformed. */
 export function parseXml(xml: string): XmlElement {
   if (xml.length > MAX_LENGTH) throw new XmlError('document too large');
-  const root: XmlElement = { name: '#document', attrs: {}, children: [] };
-  const stack: XmlElement[] = [root];
-  let i = 0;
-  const top = () => stack[stack.length - 1] as XmlElement;
-
-  while (i < xml.length) {
-    const lt = xml.indexOf('<', i);
-    const textEnd = lt === -1 ? xml.length : lt;
-    if (textEnd > i) {
-      const text = xml.slice(i, textEnd);
-      if (stack.length > 1) top().children.push(decodeEntities(text));
-      else if (text.trim() !== '') throw new XmlError('text outside the root element');
-    }
-    if (lt === -1) break;
-    i = lt;
-    if (xml.startsWith('<?', i)) i = skipPast(xml, i, '?>');
-    else if (xml.startsWith('<!--', i)) i = skipPast(xml, i, '-->');
-    else if (xml.startsWith('<![CDATA[', i)) {
-      const end = skipPast(xml, i, ']]>');
-      top().children.push(xml.slice(i + 9, end - 3));
-      i = end;
-    } else if (xml.startsWith('<!', i)) {
-      // A DOCTYPE could declare entities; TwiML never needs one, so refuse rather than half-handle it.
-      throw new XmlError('DOCTYPE and other declarations are not accepted');
-    } else if (xml.startsWith('</', i)) {
-      const m = NAME.exec(xml.slice(i + 2));
-      const end = xml.indexOf('>', i);
-      if (!m || end === -1) throw new XmlError('malformed closing tag');
-      const open = stack.pop();
-      if (!open || open === root || open.name !== m[0]) throw new XmlError(`unexpected </${m[0]}>`);
-      i = end + 1;
-    } else {
-      i = openTag(xml, i, stack);
-    }
-  }
-  if (stack.length !== 1) throw new XmlError(`<${top().name}> is not closed`);
-  const elements = root.children.filter((c): c is XmlElement => typeof c !== 'string');
+  // A DOCTYPE could declare entities; TwiML never needs one, so refuse rather than half-handle it.
+  if (/<!DOCTYPE/i.test(xml)) throw new XmlError('DOCTYPE and other declarations are not accepted');
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new XmlError(`${valid.err.msg} (line ${valid.err.line})`);
+  const top = convertAll(parser.parse(xml) as Ordered[]);
+  if (top.some((n) => typeof n === 'string' && n.trim() !== '')) throw new XmlError('text outside the root element');
+  const elements = top.filter((n): n is XmlElement => typeof n !== 'string');
   if (elements.length !== 1 || !elements[0]) throw new XmlError('expected exactly one root element');
   return elements[0];
-}
-
-function openTag(xml: string, start: number, stack: XmlElement[]): number {
-  const m = NAME.exec(xml.slice(start + 1));
-  if (!m) throw new XmlError('malformed tag');
-  const el: XmlElement = { name: m[0], attrs: {}, children: [] };
-  let i = start + 1 + m[0].length;
-  for (;;) {
-    const rest = xml.slice(i, i + 4096);
-    const attr = ATTR.exec(rest);
-    if (attr?.[1]) {
-      el.attrs[attr[1]] = decodeEntities(attr[2] ?? attr[3] ?? '');
-      i += attr[0].length;
-      continue;
-    }
-    const close = /^\s*(\/?)>/.exec(rest);
-    if (!close) throw new XmlError(`malformed <${el.name}>`);
-    i += close[0].length;
-    (stack[stack.length - 1] as XmlElement).children.push(el);
-    if (close[1] !== '/') stack.push(el);
-    return i;
-  }
-}
-
-function skipPast(xml: string, from: number, marker: string): number {
-  const end = xml.indexOf(marker, from);
-  if (end === -1) throw new XmlError(`unterminated ${marker}`);
-  return end + marker.length;
 }
 
 /** All text under a node, tags dropped (SSML inside <Say> reads as its words). */
