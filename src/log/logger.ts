@@ -2,53 +2,84 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
+/** Twilio webhook form fields that carry a caller's number, what they keyed or what they said. */
+const TWILIO_FIELDS = ['From', 'To', 'Caller', 'Called', 'Digits', 'SpeechResult', 'UnstableSpeechResult', 'ForwardedFrom', 'CallerName'];
+/** Our own fields that hold a secret, a bearer proof or a number whatever their value. */
+const OWN_FIELDS = [
+  'did', 'token', 'callToken', 'jws', 'accountNumber', 'number', 'mobile', 'ani', 'dnis',
+  'password', 'secret', 'authToken', 'apiKey', 'bearerToken', 'accessToken', 'authorization',
+];
+const HEADERS = ['authorization', 'cookie', '"x-twilio-signature"', '"x-api-key"', '"proxy-authorization"'];
+
 /**
- * Fields that never reach a log line whatever their value (B4 layer one). Layer two, the value
- * scrubber for strings, lives in `scrub.ts`.
+ * Fields that never reach a log line whatever their value (B4 layer one): at the top level and one
+ * level down (`{ form: { From } }`), and the credential headers of a request or a bare `headers`.
+ * Layer two, the value scrubber for strings, lives in `scrub.ts` and catches the same values deeper
+ * down or inside free text.
  */
 export const REDACT_PATHS = [
-  'From', 'To', 'Caller', 'Called', 'Digits', 'SpeechResult', 'ForwardedFrom', 'CallerName',
-  '*.From', '*.To', '*.Caller', '*.Called', '*.Digits', '*.SpeechResult', '*.ForwardedFrom', '*.CallerName',
-  'req.headers.authorization', 'req.headers["x-twilio-signature"]', 'req.headers.cookie',
-  'headers.authorization', 'headers["x-twilio-signature"]',
-  'did', '*.did', 'token', '*.token', 'callToken', '*.callToken', 'jws', '*.jws',
-  'accountNumber', '*.accountNumber', 'number', '*.number', 'mobile', '*.mobile', 'ani', '*.ani', 'dnis', '*.dnis',
-  'password', 'secret', '*.secret', 'authToken', '*.authToken',
+  ...[...TWILIO_FIELDS, ...OWN_FIELDS].flatMap((f) => [f, `*.${f}`]),
+  ...HEADERS.flatMap((h) => (h.startsWith('"') ? [`req.headers[${h}]`, `headers[${h}]`, `*.headers[${h}]`] : [`req.headers.${h}`, `headers.${h}`, `*.headers.${h}`])),
 ];
 
 export function createLogger(options: { level: string; destination?: DestinationStream; scrub?: (s: string) => string }): Logger {
   const scrub = options.scrub;
-  return pino(
+  const logger = pino(
     {
       level: options.level,
       base: { service: 'vaultline-ivr' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: scrub
+      ...(scrub
         ? {
-            // Layer two: values inside strings (a DID in a message, a number in an error text…).
-            log: (obj) => scrubDeep(obj, scrub) as Record<string, unknown>,
-          }
-        : {},
-      hooks: scrub
-        ? {
-            logMethod(args, method) {
-              const scrubbed = args.map((a) => (typeof a === 'string' ? scrub(a) : a)) as Parameters<typeof method>;
-              method.apply(this, scrubbed);
+            formatters: {
+              // Layer two: values inside strings (a DID in a message, a number in an error text…)
+              // of the logged object. Key names stay, so the redact paths above still apply to the
+              // copy.
+              log: (obj: Record<string, unknown>) => scrubDeep(obj, scrub) as Record<string, unknown>,
+            },
+            serializers: {
+              err: pino.stdSerializers.err,
+              // The message as pino finally writes it: after `%s`/`%o` interpolation, and when pino
+              // takes it from an error (`logger.error(err)`), which a per-argument hook never sees.
+              msg: (msg: unknown) => (typeof msg === 'string' ? scrub(msg) : msg),
             },
           }
-        : {},
+        : {}),
     },
     options.destination,
   );
+  if (scrub) {
+    // pino serializes a child's bindings once, at `child()`, and without `formatters.bindings`;
+    // scrub them on the way in. Children inherit this method, so grandchildren are covered too.
+    const child = logger.child;
+    logger.child = function (this: Logger, bindings, childOptions) {
+      return child.call(this, scrubDeep(bindings, scrub) as typeof bindings, childOptions);
+    } as typeof logger.child;
+  }
+  return logger;
 }
+
+const MAX_DEPTH = 8;
 
 function scrubDeep(value: unknown, scrub: (s: string) => string, depth = 0): unknown {
   if (typeof value === 'string') return scrub(value);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { type: value.name, message: scrub(value.message), code: (value as { code?: unknown }).code };
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than anything we log on purpose (or a cycle): nothing unscrubbed gets through.
+  if (depth > MAX_DEPTH) return '[too deep]';
+  if (value instanceof Error) {
+    const err: Record<string, unknown> = { type: value.name, message: scrub(value.message) };
+    const { code, cause } = value as { code?: unknown; cause?: unknown };
+    if (code !== undefined) err.code = typeof code === 'string' ? scrub(code) : code;
+    if (cause !== undefined) err.cause = scrubDeep(cause, scrub, depth + 1);
+    return err;
+  }
+  // Dates, URLs, masked numbers… render through toJSON, as JSON.stringify would.
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return scrubDeep(toJSON.call(value), scrub, depth + 1);
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, scrub, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, scrub, depth + 1);
+  // Keys too: a map keyed by phone number, or a key carrying a line break, is as bad as a value.
+  for (const [k, v] of Object.entries(value)) out[scrub(k)] = scrubDeep(v, scrub, depth + 1);
   return out;
 }
