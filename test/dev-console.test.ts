@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
@@ -19,17 +20,23 @@ const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 1
 // `UPDATE_SCREENSHOT=1 npx vitest run test/dev-console.test.ts` refreshes the README's picture.
 const SCREENSHOT = process.env.UPDATE_SCREENSHOT ? 'docs/img/dev-console.png' : undefined;
 
+const ACCOUNT_NUMBER = '4000123412349876';
+/** The shipped demo's PDF for this account and period (`npm run statements` writes it). */
+const STATEMENT = { period: '2026-10', file: 'cust_001/acc_001/2026-10.pdf' };
+const STATEMENT_PDF = fileURLToPath(new URL(`../data/statements/${STATEMENT.file}`, import.meta.url));
+
 function demoBankFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'vl-dev-'));
   const file = join(dir, 'bank.json');
-  const account = { id: 'acc_001', number: '4000123412349876', type: 'checking', currency: 'USD', available: '1250.50', statements: [] };
+  const account = { id: 'acc_001', number: ACCOUNT_NUMBER, type: 'checking', currency: 'USD', available: '1250.50', statements: [STATEMENT] };
   writeFileSync(file, JSON.stringify({ customers: [{ id: 'cust_001', name: 'Ada Lovelace', mobile: '+14155550101', locale: 'en-US', accounts: [account] }] }));
-  mkdirSync(join(dir, 'statements'));
+  mkdirSync(join(dir, 'statements', dirname(STATEMENT.file)), { recursive: true });
+  copyFileSync(STATEMENT_PDF, join(dir, 'statements', STATEMENT.file));
   return file;
 }
 
 /** `npm start` in development, in-process: the app listening on a free port with its built-in simulator and /dev. */
-async function startDevApp(): Promise<{ url: string; built: Built; server: Server }> {
+async function startDevApp(): Promise<{ url: string; publicBaseUrl: string; built: Built; server: Server }> {
   const port = await freePort();
   const bank = demoBankFile();
   const config = loadConfig({
@@ -44,7 +51,7 @@ async function startDevApp(): Promise<{ url: string; built: Built; server: Serve
   const built = await buildDeps(config);
   const server = createApp(built.deps).listen(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  return { url: `http://127.0.0.1:${port}`, built, server };
+  return { url: `http://127.0.0.1:${port}`, publicBaseUrl: config.publicBaseUrl, built, server };
 }
 
 describe('the /dev console in a browser (headless Chromium)', () => {
@@ -63,8 +70,11 @@ describe('the /dev console in a browser (headless Chromium)', () => {
   });
 
   const transcript = (page: Page) => page.locator('#transcript');
+  /** Until the IVR's latest words are this menu and it listens for keys (a key pressed earlier is lost). */
+  const waitForMenu = (page: Page, prompt: RegExp) =>
+    eventually(async () => prompt.test((await page.locator('#transcript li.say').last().textContent()) ?? '') && (await page.locator('#call-status').textContent()) === 'Listening for keys').toBe(true);
 
-  it('when a developer enrolls the page as an authenticator, dials, presses 1 and confirms the spoken code, then the call is verified and the timeline shows it', async () => {
+  it('when a developer enrolls the page as an authenticator, dials, presses 1, confirms the spoken code, then presses 2 and 1 and opens the SMS link, then the call is verified, speaks the balance, texts the statement, the link downloads the PDF once and then shows the used-link page', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const external: string[] = [];
     page.on('request', (r) => {
@@ -104,14 +114,78 @@ describe('the /dev console in a browser (headless Chromium)', () => {
     await eventually(() => page.locator('#auth-result').textContent()).toBe('Confirmed: the call is being redirected.');
     await eventually(() => transcript(page).textContent()).toMatch(/you are verified/i);
     expect(await transcript(page).textContent()).toMatch(/the app redirected the live call/);
-    await eventually(() => page.locator('#timeline').textContent()).toMatch(/intercept_success/);
+
+    // Verified, the call goes on to the balance (one account: no account choice) and back to the main menu.
+    await eventually(() => transcript(page).textContent()).toContain('For account ending in 9 8 7 6, your available balance is $1,250.50.');
+    await waitForMenu(page, /To get a statement by text message, press 2/);
+    await page.click('#keypad [data-key="2"]');
+    // Still verified for this call: no second code, straight to the period question.
+    await waitForMenu(page, /For your latest statement, press 1/);
+    await page.click('#keypad [data-key="1"]');
+    await eventually(() => transcript(page).textContent()).toMatch(/We've sent a link to your mobile ending in 0 1 0 1\./);
+    expect((await transcript(page).textContent())?.match(/code is/gi)).toHaveLength(1);
+    expect(await transcript(page).textContent()).not.toMatch(/nothing was listening/);
+
+    // The statement SMS arrives in the inbox: the bank, the period and a single-use link, nothing else.
+    const sms = page.locator('#inbox li.sms');
+    await eventually(() => sms.count()).toBe(1);
+    expect(await sms.locator('.who').textContent()).toBe('to …0101');
+    expect(await sms.textContent()).toMatch(/Vaultline Bank: your October 2026 statement: http:\/\/\S+\/s\/[\w-]{32} \(single use, expires in 10 min\)$/);
+    const link = sms.locator('a');
+    const href = (await link.getAttribute('href')) ?? '';
+    // PUBLIC_BASE_URL's default (http://localhost:$PORT), the same app as the console's 127.0.0.1.
+    expect(href.startsWith(`${dev.publicBaseUrl}/s/`)).toBe(true);
+    expect(await link.textContent()).toBe(href);
+
+    await eventually(() => page.locator('#timeline').textContent()).toMatch(/statement_sms_sent/);
     const timeline = (await page.locator('#timeline .type').allTextContents()).join(' ');
-    for (const type of ['session_created', 'did_issued', 'confirmed', 'intercept_success']) expect(timeline).toContain(type);
+    for (const type of ['session_created', 'did_issued', 'confirmed', 'intercept_success', 'balance_read', 'statement_link_issued', 'statement_sms_sent']) expect(timeline).toContain(type);
+    // Last four only, everywhere on the page (the transcript, the inbox, the timeline's details).
+    expect(await page.locator('body').innerText()).not.toContain(ACCOUNT_NUMBER);
+    expect(await page.content()).not.toContain(ACCOUNT_NUMBER);
     if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     await page.click('#hangup');
     await eventually(() => page.locator('#call-status').textContent()).toBe('Call ended');
     await eventually(() => page.locator('#timeline').textContent()).toMatch(/call_ended/);
+
+    // The SMS link opens the statement page (A8: GET shows a Download button and spends nothing).
+    const context = page.context();
+    const opened = context.waitForEvent('response', (r) => r.url() === href && r.request().method() === 'GET');
+    const [linkPage] = await Promise.all([page.waitForEvent('popup'), link.click()]);
+    expect((await opened).status()).toBe(200);
+    await eventually(() => linkPage.locator('h1').textContent()).toBe('Your statement');
+    expect(await linkPage.locator('main').innerText()).toContain('This link works once and expires soon.');
+
+    // Download: POST spends the link, 303 to the signed URL, the PDF arrives as an attachment.
+    const pdfResponse = context.waitForEvent('response', (r) => r.url().includes('/statements/local/'));
+    const [download] = await Promise.all([linkPage.waitForEvent('download'), linkPage.getByRole('button', { name: 'Download statement (PDF)' }).click()]);
+    expect(download.suggestedFilename()).toBe(`vaultline-statement-${STATEMENT.period}.pdf`);
+    expect((await pdfResponse).headers()['content-type']).toBe('application/pdf');
+    const bytes = readFileSync(await download.path());
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(bytes.equals(readFileSync(STATEMENT_PDF))).toBe(true);
+
+    // A second download of the same link: the one "used or expired" page, 410.
+    const again = context.waitForEvent('response', (r) => r.url() === href && r.request().method() === 'POST');
+    await linkPage.getByRole('button', { name: 'Download statement (PDF)' }).click();
+    expect((await again).status()).toBe(410);
+    await eventually(() => linkPage.locator('h1').textContent()).toBe('Link no longer available');
+    expect(await linkPage.locator('main p:not(.bank)').textContent()).toBe('This statement link has already been used or has expired. Call us to get a new one.');
+    // Opening the link again shows the same page: nothing tells a used link from an unknown one.
+    expect((await linkPage.goto(href))?.status()).toBe(410);
+    expect(await linkPage.locator('h1').textContent()).toBe('Link no longer available');
+    expect(await linkPage.content()).not.toContain(ACCOUNT_NUMBER);
+    await linkPage.close();
+
+    // The call's timeline has the spend and the refused second try (the page stopped refreshing at hang-up).
+    const callSid = (await page.locator('#timeline-call').textContent()) ?? '';
+    const events = ((await (await page.request.get(`${dev.url}/dev/api/calls/${callSid}/timeline`)).json()) as { events: { type: string; reason?: string }[] }).events;
+    expect(events.filter((e) => e.type.startsWith('statement_link_'))).toMatchObject([
+      { type: 'statement_link_issued' },
+      { type: 'statement_link_spent' },
+      { type: 'statement_link_refused', reason: 'spent' },
+    ]);
     expect(external).toEqual([]);
     await page.close();
   });
