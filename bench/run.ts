@@ -11,7 +11,6 @@
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ttl } from '../src/store/keys.js';
 import { startBench } from './lib/context.js';
 import { summarizeProfile } from './profile-summary.js';
 import { rows, type Measured } from './report/figures.js';
@@ -75,7 +74,7 @@ async function main(): Promise<void> {
     const cap = await capacity(b, SIZES.capacity);
     measured = {
       idle, loaded, baselines: base, forged, footprint, confirm, capacity: cap, costs,
-      meanThinkSeconds: MEAN_THINK_SECONDS, dedupTtlSeconds: ttl.webhookDedupMs / 1000,
+      meanThinkSeconds: MEAN_THINK_SECONDS,
     };
   } finally {
     await b.close();

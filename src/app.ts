@@ -9,7 +9,7 @@ import { createOpsRouter } from './http/ops.js';
 import type { IvrDriver } from './ivr/driver.js';
 import type { Logger } from './log/logger.js';
 import type { Store } from './store/client.js';
-import type { WebhookDedup } from './telephony/twilio/dedup.js';
+import type { Turns } from './ivr/turns.js';
 import { createTwilioWebhooks, type FailClosedSpeech } from './telephony/twilio/webhooks.js';
 import type { Devices } from './verification/devices.js';
 import type { Sessions } from './verification/sessions.js';
@@ -23,7 +23,7 @@ export interface AppDeps {
   sessions: Sessions;
   devices: Devices;
   driver: IvrDriver;
-  dedup: WebhookDedup;
+  turns: Turns;
   confirm: (jws: string) => Promise<{ status: 'confirmed' }>;
   failClosed: FailClosedSpeech;
   /** Development-only routers (the phone simulator's REST side, the /dev console); absent in production. */
@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
       publicBaseUrl: deps.config.publicBaseUrl,
       authToken: deps.config.twilio.authToken,
       driver: deps.driver,
-      dedup: deps.dedup,
+      turns: deps.turns,
       sessions: deps.sessions,
       audit: deps.audit,
       metrics: deps.metrics,

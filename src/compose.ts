@@ -8,6 +8,7 @@ import { createDevTools } from './dev/index.js';
 import { createEngine } from './engine/engine.js';
 import { loadFlows } from './flows/load.js';
 import { createEffects } from './ivr/effects.js';
+import { createTurns } from './ivr/turns.js';
 import { createIvrDriver } from './ivr/driver.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createScrubber } from './log/scrub.js';
@@ -16,7 +17,6 @@ import { createSealer } from './shared/seal.js';
 import { createStore, type Store } from './store/client.js';
 import { createKeys } from './store/keys.js';
 import type { LiveCallControl } from './telephony/live-call.js';
-import { createWebhookDedup } from './telephony/twilio/dedup.js';
 import { createTwilioClient, createTwilioLiveCallControl } from './telephony/twilio/rest.js';
 import { twilioUrls } from './telephony/twilio/webhooks.js';
 import { createProtectedActions } from './banking/protected-actions.js';
@@ -39,6 +39,7 @@ import { createIntercept } from './verification/intercept.js';
 import { createLockout } from './verification/lockout.js';
 import { createJtiGuard } from './verification/replay.js';
 import { createSessions } from './verification/sessions.js';
+import type { ApiLimits } from './api/rate-limit.js';
 import { createProviderApiRouter } from './api/router.js';
 import { createTerminalNotifier, type TerminalNotifier } from './api/terminal.js';
 
@@ -55,6 +56,16 @@ export interface Overrides {
   redirectBackoffMs?: readonly number[];
   /** The core-banking port (tests: the HTTP adapter with a short timeout against a local fake core). */
   bank?: BankingPort;
+  /**
+   * Back-off between provider-API callback retries. The production default waits seconds between
+   * attempts; tests of the retry bound pass zeros so they neither sleep nor wait on a timer.
+   */
+  callbackBackoffMs?: readonly number[];
+  /**
+   * Provider-API rate limits. There is no setting for them (DESIGN A2 has none): production uses
+   * DEFAULT_LIMITS; tests of the 429 path pass small ones to reach the limit in a few requests.
+   */
+  apiLimits?: Partial<ApiLimits>;
 }
 
 /** Providers whose calls this app controls itself: an API client may not open sessions as one. */
@@ -130,7 +141,18 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     logger,
   });
   // Outcomes of provider-API sessions: told once, by whoever sees them first (confirm, poll, sweeper).
-  const notifier = createTerminalNotifier({ redis: store.redis, keys, clock, sessions, audit, metrics, logger, clients: config.apiClients, didTtlSeconds: config.did.ttlSeconds });
+  const notifier = createTerminalNotifier({
+    redis: store.redis,
+    keys,
+    clock,
+    sessions,
+    audit,
+    metrics,
+    logger,
+    clients: config.apiClients,
+    didTtlSeconds: config.did.ttlSeconds,
+    ...(overrides.callbackBackoffMs ? { callbacks: { backoffMs: overrides.callbackBackoffMs } } : {}),
+  });
   const confirm = createConfirm({
     verifier: createConfirmationVerifier({ devices, audience: config.publicBaseUrl, clock }),
     mintToken: (input) => callTokens.mint(input),
@@ -191,11 +213,12 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     allowLoopbackHttpCallbacks: !config.isProduction,
     publicBaseUrl: config.publicBaseUrl,
     reservedProviders: APP_PROVIDERS,
+    ...(overrides.apiLimits ? { limits: overrides.apiLimits } : {}),
   });
   const actions = createIvrActions({ actions: protectedActions, sessions, verifyToken: (t, e) => callTokens.verify(t, e), audit, logger });
   const effects = createEffects({ sessions, audit, metrics, actions });
-  const driver = createIvrDriver({ engine, effects, redis: store.redis, keys });
-  const dedup = createWebhookDedup({ redis: store.redis, keys });
+  const driver = createIvrDriver({ engine, effects });
+  const turns = createTurns({ redis: store.redis, keys, sealer: createSealer(config.dataSecret, 'webhook-answer') });
 
   const deps: AppDeps = {
     config,
@@ -206,7 +229,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     sessions,
     devices,
     driver,
-    dedup,
+    turns,
     confirm,
     failClosed: engine.failClosedSpeech(),
     devRouters,

@@ -29,8 +29,6 @@ export interface Measured {
   costs: UnitCosts;
   /** Seconds between webhooks of one live call, on average (3–7 s uniform). */
   meanThinkSeconds: number;
-  /** How long a webhook's answer is kept for retries (store/keys.ts ttl.webhookDedupMs). */
-  dedupTtlSeconds: number;
 }
 
 const NAMES: Record<Hot, string> = { incoming: 'incoming call (/twilio/voice)', menu: 'menu digit 1 (opens verification)', wait: 'wait-loop turn (press 1)' };
@@ -103,8 +101,8 @@ export function rows(m: Measured): Row[] {
   });
   add({ id: 'capacity.heapPerCall', figure: 'app heap per live call (after GC, at the largest count held)', value: cap.heapBytesPerCall, unit: 'B', target: { op: '<=', value: 1024 } });
   add({ id: 'footprint.redisPerLiveCall', figure: `Redis per live call (MEMORY USAGE, after ${m.footprint.webhooksPerCall} webhooks)`, value: m.footprint.bytesPerLiveCall, unit: 'B', target: { op: '<=', value: 2048 } });
-  const steady = steadyStateRedisBytes(m);
-  add({ id: 'footprint.redisPerLiveCallSteady', figure: `Redis per live call, steady state (answers kept ${m.dedupTtlSeconds} s, a webhook every ${m.meanThinkSeconds} s)`, value: steady, unit: 'B', target: { op: '<=', value: 2048 } });
+  // A call keeps one answer slot however long it lasts; what a further turn adds is its audit entry.
+  add({ id: 'footprint.redisPerFurtherTurn', figure: 'Redis added per further wait-loop turn (its audit entry; the answer slot is replaced)', value: m.footprint.bytesPerFurtherTurn, unit: 'B' });
 
   const f = m.forged;
   add({ id: 'forged.refuse.p50', figure: 'forged signature refused (middleware, p50; p99)', value: f.refuseUs.p50, unit: 'µs', shown: `${round(f.refuseUs.p50)} µs (p99 ${round(f.refuseUs.p99)})`, target: { op: '<=', value: 30 } });
@@ -114,16 +112,6 @@ export function rows(m: Measured): Row[] {
   add({ id: 'forged.http.redirects', figure: 'forged over HTTP: Twilio REST calls made', value: f.redirects, unit: '', target: { op: '=', value: 0 } });
   add({ id: 'forged.http.p50', figure: 'forged over HTTP: 403 latency p50 / p99 / p99.9 (16 connections)', value: f.http.latencyMs.p50, unit: 'ms', shown: ms3(f.http.latencyMs) });
   return out;
-}
-
-/**
- * A call's keys other than its dedup answers, plus the answers a live call keeps: one per webhook
- * for as long as answers are kept. The per-answer size and the other keys are measured.
- */
-export function steadyStateRedisBytes(m: Measured): number {
-  const fp = m.footprint;
-  const withoutAnswers = fp.bytesPerLiveCall - (fp.byKind['dedup answers'] ?? 0);
-  return withoutAnswers + fp.bytesPerDedupAnswer * (m.dedupTtlSeconds / m.meanThinkSeconds);
 }
 
 export function formatValue(r: Row): string {

@@ -6,7 +6,7 @@ import twilio from 'twilio';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/log/logger.js';
 import { createScrubber } from '../../src/log/scrub.js';
-import { webhookDigest } from '../../src/telephony/twilio/dedup.js';
+import { deliveryDigest } from '../../src/ivr/turns.js';
 import { createTwilioClient } from '../../src/telephony/twilio/rest.js';
 import { validTwilioSignature } from '../../src/telephony/twilio/signature-check.js';
 import { renderTwiml } from '../../src/telephony/twilio/twiml.js';
@@ -66,7 +66,7 @@ export async function unitCosts(b: Bench, scale: number): Promise<UnitCosts> {
     'signature check, genuine (validTwilioSignature)': await perOp(n(50_000), () => validTwilioSignature(token, genuine, url, params)),
     'signature check, forged (validTwilioSignature)': await perOp(n(50_000), () => validTwilioSignature(token, forged, url, params)),
     'signature check, forged (twilio.validateRequest, before)': await perOp(n(50_000), () => twilio.validateRequest(token, forged, url, params)),
-    'dedup digest of a webhook (sha256 over path + params)': await perOp(n(50_000), () => webhookDigest('/twilio/step?t=2', params)),
+    'dedup digest of a webhook (sha256 over path + params)': await perOp(n(50_000), () => deliveryDigest('/twilio/step?t=2', params)),
     'TwiML of the main menu (VoiceResponse / xmlbuilder)': await perOp(n(50_000), () => renderTwiml(menu, { kind: 'gather', numDigits: 1, timeoutSeconds: 6 }, url)),
     'one audit log line (pino, redaction, scrubber, write to /dev/null)': await perOp(n(20_000), () => log.info({ audit: event }, 'audit loop_iteration')),
     'import a device JWK into WebCrypto (ES256)': await perOp(n(3000), () => importJWK(jwk, 'ES256')),

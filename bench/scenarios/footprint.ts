@@ -17,6 +17,8 @@ export interface FootprintFigures {
   bytesPerDedupAnswer: number;
   /** What stays per call once it has ended (status callback completed). */
   bytesPerEndedCall: number;
+  /** What one more wait-loop turn adds per call (the answer slot is replaced, so: its audit entry). */
+  bytesPerFurtherTurn: number;
 }
 
 export function kindOf(key: string, prefix: string): string {
@@ -61,15 +63,22 @@ export async function redisFootprint(b: Bench, calls: number): Promise<Footprint
     return gatherPath(answer.body, b.publicBaseUrl);
   };
   const webhooksPerCall = 4;
+  const next = new Map<string, string>();
   await inParallel(sids, 16, async (sid) => {
     let path = await post(sid, '/twilio/voice', { CallStatus: 'ringing' });
     for (let turn = 1; turn < webhooksPerCall; turn++) {
       if (!path) throw new Error('footprint: the call left the flow early');
       path = await post(sid, path, pressed('1'));
     }
+    if (!path) throw new Error('footprint: the call left the flow early');
+    next.set(sid, path);
   });
   const live = sumByKind(await keyBytes(b.redis, b.prefix), b.prefix);
   const after = await usedMemory(b.redis);
+
+  // One more wait-loop turn each: does a longer call cost more, and by how much?
+  await inParallel(sids, 16, (sid) => post(sid, next.get(sid) ?? '', pressed('1')));
+  const further = sumByKind(await keyBytes(b.redis, b.prefix), b.prefix);
 
   await inParallel(sids, 16, (sid) => post(sid, '/twilio/status', { CallStatus: 'completed', CallDuration: '42' }));
   // Ended calls keep their dedup answers (until their TTL) and audit timeline; count what stays for good.
@@ -85,5 +94,6 @@ export async function redisFootprint(b: Bench, calls: number): Promise<Footprint
     usedMemoryPerLiveCall: perCall(after - before),
     bytesPerDedupAnswer: (live.byKind['dedup answers'] ?? 0) / Math.max(1, live.dedupKeys),
     bytesPerEndedCall: perCall(ended.total - (ended.byKind['dedup answers'] ?? 0)),
+    bytesPerFurtherTurn: perCall(further.total - live.total),
   };
 }

@@ -1,6 +1,4 @@
 import type { CallState, EngineInput, Output, StepResult, Wait } from '../engine/types.js';
-import type { RedisClient } from '../store/client.js';
-import { ttl, type Keys } from '../store/keys.js';
 import type { CallRef, Effects } from './effects.js';
 
 export interface Engine {
@@ -19,16 +17,12 @@ const MAX_STEPS_PER_TURN = 32;
 
 /**
  * Drives the pure engine for one caller turn: runs each effect it asks for and feeds the result
- * back until the engine ends the turn, then stores the call's state. Provider-neutral: Twilio
- * webhooks and the simulator both come through here.
+ * back until the engine ends the turn. Provider-neutral: Twilio webhooks and the simulator both
+ * come through here. The call's state comes in and goes out with the turn; loading and saving it
+ * (together with the answer, exactly once per delivery) is `turns.ts`'s job.
  */
-export function createIvrDriver(deps: { engine: Engine; effects: Effects; redis: RedisClient; keys: Keys }) {
-  const { engine, effects, redis, keys } = deps;
-
-  async function load(callId: string): Promise<CallState | null> {
-    const raw = await redis.get(keys.ivrState(callId));
-    return raw ? (JSON.parse(raw) as CallState) : null;
-  }
+export function createIvrDriver(deps: { engine: Engine; effects: Effects }) {
+  const { engine, effects } = deps;
 
   async function drive(call: CallRef, first: StepResult): Promise<Turn> {
     const outputs: Output[] = [...first.outputs];
@@ -39,20 +33,17 @@ export function createIvrDriver(deps: { engine: Engine; effects: Effects; redis:
       result = engine.step(result.state, { kind: 'effect', result: effectResult });
       outputs.push(...result.outputs);
     }
-    await redis.set(keys.ivrState(call.callId), JSON.stringify(result.state), 'PX', ttl.callMs);
     return { outputs, wait: result.next, state: result.state };
   }
 
   return {
     /** A new call enters the main flow. A repeated start of a known call resumes it instead. */
-    async start(call: CallRef, locale?: string): Promise<Turn> {
-      const existing = await load(call.callId);
-      if (existing) return drive(call, engine.step(existing, { kind: 'resume' }));
+    async start(call: CallRef, state: CallState | null, locale?: string): Promise<Turn> {
+      if (state) return drive(call, engine.step(state, { kind: 'resume' }));
       return drive(call, engine.start(locale));
     },
     /** The caller's input (digits, silence) or a backend redirect (resume). */
-    async input(call: CallRef, input: EngineInput): Promise<Turn> {
-      const state = await load(call.callId);
+    async input(call: CallRef, state: CallState | null, input: EngineInput): Promise<Turn> {
       if (!state) return drive(call, engine.start());
       return drive(call, engine.step(state, input));
     },

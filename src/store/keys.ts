@@ -16,8 +16,12 @@ export const ttl = {
   sessionMs: (didTtlSeconds: number) => (didTtlSeconds + 3600) * 1000,
   /** Per-call records: state, current session, dedup answers. Longer than any phone call we keep alive. */
   callMs: 6 * 3600 * 1000,
-  /** Webhook dedup answers: Twilio retries within seconds. */
-  webhookDedupMs: 10 * 60 * 1000,
+  /**
+   * A call's latest webhook answer, kept for a retry of that delivery. Twilio gives up on a webhook
+   * within 15 s (its default, and the most its connection overrides allow), so two minutes is ample;
+   * a live call holds one answer whatever its length (one slot per call, see ivr/turns.ts).
+   */
+  webhookAnswerMs: 2 * 60 * 1000,
   /** A webhook being answered right now; a crashed instance frees the claim after this. */
   webhookInFlightMs: 15 * 1000,
   /** Used confirmation `jti`s: longer than the confirmation lifetime plus the clock tolerance. */
@@ -40,8 +44,8 @@ export function createKeys(prefix: string) {
     session: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:ses:${sessionId}`,
     /** String: the IVR engine state of a call (JSON). */
     ivrState: (callId: string) => `${call(callId)}:ivr`,
-    /** String: a webhook's dedup claim and then its stored answer. */
-    webhook: (callId: string, digest: string) => `${call(callId)}:wh:${digest}`,
+    /** String: the call's latest webhook on a channel: its delivery digest, then its sealed answer. */
+    turnSlot: (callId: string, channel: 'voice' | 'status') => `${call(callId)}:wh:${channel}`,
     /** List: the call's audit timeline, oldest first. */
     audit: (callId: string) => `${call(callId)}:audit`,
     /** String → session id, PX = DID lifetime: claims a DID among live sessions (keyed hash, never the DID). */

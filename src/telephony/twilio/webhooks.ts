@@ -1,13 +1,12 @@
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import type { Audit } from '../../audit/audit.js';
 import type { Metrics } from '../../audit/metrics.js';
-import type { EngineInput } from '../../engine/types.js';
+import type { CallState, EngineInput } from '../../engine/types.js';
 import { isStoreError } from '../../http/json-errors.js';
 import type { IvrDriver, Turn } from '../../ivr/driver.js';
 import type { Logger } from '../../log/logger.js';
 import type { Sessions } from '../../verification/sessions.js';
-import type { WebhookDedup } from './dedup.js';
-import { webhookDigest } from './dedup.js';
+import { deliveryDigest, type Channel, type TurnOutcome, type Turns } from '../../ivr/turns.js';
 import { twilioSignature } from './signature.js';
 import { emptyTwiml, failClosedTwiml, redirectTwiml, renderTwiml } from './twiml.js';
 
@@ -21,7 +20,7 @@ export interface TwilioWebhookDeps {
   publicBaseUrl: string;
   authToken: string;
   driver: IvrDriver;
-  dedup: WebhookDedup;
+  turns: Turns;
   sessions: Sessions;
   audit: Audit;
   metrics: Metrics;
@@ -52,11 +51,14 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
   router.use(twilioSignature(deps));
 
-  const render = (turn: Turn) => renderTwiml(turn.outputs, turn.wait, urls.step(turn.state.turn));
+  const render = (turn: Turn): TurnOutcome => ({ answer: renderTwiml(turn.outputs, turn.wait, urls.step(turn.state.turn)), state: turn.state });
 
-  /** Reads the call, runs `produce` once per delivery (retries replay), answers TwiML. */
+  /** Reads the call, runs `produce` once per delivery (retries replay) with the call's state, answers TwiML. */
   const webhook =
-    (produce: (call: { callId: string; provider: string }, params: Record<string, string>) => Promise<string>) =>
+    (
+      channel: Channel,
+      produce: (call: { callId: string; provider: string }, params: Record<string, string>, state: CallState | null) => Promise<TurnOutcome>,
+    ) =>
     async (req: Request, res: Response) => {
       const params = req.body as Record<string, string>;
       const callId = params.CallSid;
@@ -65,29 +67,29 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
         res.status(400).send(emptyTwiml());
         return;
       }
-      const digest = webhookDigest(req.originalUrl, params, req.header('i-twilio-idempotency-token'));
-      const twiml = await deps.dedup.once(callId, digest, () => produce({ callId, provider: PROVIDER }, params));
+      const digest = deliveryDigest(req.originalUrl, params, req.header('i-twilio-idempotency-token'));
+      const twiml = await deps.turns.once(callId, channel, digest, (state) => produce({ callId, provider: PROVIDER }, params, state));
       res.send(twiml ?? redirectTwiml(urls.resume()));
     };
 
-  router.post('/voice', webhook(async (call) => render(await deps.driver.start(call))));
+  router.post('/voice', webhook('voice', async (call, _params, state) => render(await deps.driver.start(call, state))));
 
   router.post(
     '/step',
-    webhook(async (call, params) => {
+    webhook('voice', async (call, params, state) => {
       const digits = (params.Digits ?? '').replace(/[^0-9*#]/g, '').slice(0, 32);
       const input: EngineInput = digits ? { kind: 'digits', digits } : { kind: 'no_input' };
-      return render(await deps.driver.input(call, input));
+      return render(await deps.driver.input(call, state, input));
     }),
   );
 
   // Where the live call lands after a confirmation (the intercept), and the generic "look again".
-  router.post('/verified', webhook(async (call) => render(await deps.driver.input(call, { kind: 'resume' }))));
-  router.post('/resume', webhook(async (call) => render(await deps.driver.input(call, { kind: 'resume' }))));
+  router.post('/verified', webhook('voice', async (call, _params, state) => render(await deps.driver.input(call, state, { kind: 'resume' }))));
+  router.post('/resume', webhook('voice', async (call, _params, state) => render(await deps.driver.input(call, state, { kind: 'resume' }))));
 
   router.post(
     '/status',
-    webhook(async (call, params) => {
+    webhook('status', async (call, params) => {
       if (FINAL_CALL_STATUSES.has(params.CallStatus ?? '')) {
         const ended = await deps.sessions.endCall(call.callId, call.provider);
         if (ended.firstTime) {
@@ -98,7 +100,7 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
           });
         }
       }
-      return emptyTwiml();
+      return { answer: emptyTwiml() };
     }),
   );
 
