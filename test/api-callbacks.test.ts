@@ -86,7 +86,7 @@ describe('outbound callbacks when an API session reaches a terminal state', () =
     const { callId, sessionId } = await open(receiver.url);
     await api.send('post', '/sessions/{sessionId}/cancel', { as: 'nice', params: { sessionId } });
     await api.notifier.idle();
-    // Back-off [0, 0] in the harness: one attempt and two retries.
+    // Overrides.callbackBackoffMs [0, 0] in the harness: one attempt and two retries.
     expect(receiver.received).toHaveLength(3);
     expect(await api.timeline(callId)).toContain('callback_failed');
   });
@@ -109,7 +109,7 @@ describe('outbound callbacks when an API session reaches a terminal state', () =
     expect((await device.confirm(did)).status).toBe(200);
     const confirmed = await api.t.built.deps.sessions.get(sessionId);
     expect(confirmed?.status).toBe('confirmed');
-    // What src/compose.ts wires into the confirm use case.
+    // The app's confirm use case has told the notifier already (src/compose.ts); a second telling changes nothing.
     await api.notifier.notifyTerminal(confirmed!);
     await api.send('get', '/sessions/{sessionId}', { as: 'nice', params: { sessionId } });
     await api.notifier.idle();

@@ -76,15 +76,22 @@ describe('a simulated Genesys Cloud Architect flow on the provider API', () => {
     expect(run.polls.every((p) => p.status === 200)).toBe(true);
     expect(withinLimit(run.polls)).toBe(true);
 
+    // The flow plays `speech` to the caller: the demo bank's cust_001 (data/demo-bank.json), account ending 9876.
     const balance = await api.send('post', '/balance', { auth: { bearer: run.callToken ?? '' }, body: { callId, accountIndex: 1 } });
     expect(balance.status).toBe(200);
-    expect((balance.body as { speech: string }).speech).toMatch(/balance/);
+    expect(balance.body).toEqual({
+      speech: 'For account ending in 9 8 7 6, your available balance is $1,250.50.',
+      maskedAccount: '••••9876',
+      amount: '1250.50',
+      currency: 'USD',
+    });
+    expect(api.bank.reads()).toEqual([{ method: 'getBalance', customerId: device.customerId, accountId: 'acc_001' }]);
     expect((await api.send('post', '/calls/{callId}/end', { params: { callId } })).status).toBe(204);
 
     const events = await api.timeline(callId);
     expect(events.slice(0, 2)).toEqual(['session_created', 'did_issued']);
     expect(events.filter((e) => e === 'loop_iteration')).toHaveLength(5);
-    expect(events).toEqual(expect.arrayContaining(['confirmed', 'call_ended']));
+    expect(events).toEqual(expect.arrayContaining(['confirmed', 'token_issued', 'balance_read', 'call_ended']));
     expect(events.at(-1)).toBe('call_ended');
   });
 

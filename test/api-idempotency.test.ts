@@ -54,7 +54,8 @@ describe('Idempotency-Key on the provider API POSTs (IETF draft semantics, as St
     expect((await device.confirm(did)).status).toBe(200);
     const { callToken } = (await api.send('get', '/sessions/{sessionId}', { params: { sessionId } })).body as { callToken: string };
 
-    const held = api.fake.hold();
+    // The real protected actions run; the demo bank behind them keeps this balance in flight.
+    const held = api.bank.holdNextBalance();
     const send = () => api.send('post', '/balance', { auth: { bearer: callToken }, body: { callId }, headers: { 'Idempotency-Key': 'bal-1' } });
     const first = send();
     await held.entered;
@@ -62,13 +63,17 @@ describe('Idempotency-Key on the provider API POSTs (IETF draft semantics, as St
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ error: 'idempotency_in_flight' });
     held.release();
-    expect((await first).status).toBe(200);
-    expect(api.fake.calls).toHaveLength(1);
+    const answered = await first;
+    expect(answered.status).toBe(200);
+    expect(answered.body).toMatchObject({ maskedAccount: '••••9876', amount: '1250.50', currency: 'USD' });
+    expect(api.bank.reads()).toEqual([{ method: 'getBalance', customerId: 'cust_001', accountId: 'acc_001' }]);
 
     const replay = await send();
     expect(replay.status).toBe(200);
-    expect(replay.body).toEqual((await first).body);
-    expect(api.fake.calls).toHaveLength(1);
+    expect(replay.body).toEqual(answered.body);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(api.bank.reads()).toHaveLength(1);
+    expect((await api.timeline(callId)).filter((e) => e === 'balance_read')).toHaveLength(1);
   });
 
   it('when a request with a key fails validation, then the key is not spent: the corrected request runs', async () => {

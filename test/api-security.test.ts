@@ -83,17 +83,32 @@ describe('provider API rate limits', () => {
 });
 
 describe('call-bound token on the protected actions', () => {
-  it('when the token of a confirmed session is used for its own call, then the balance is answered in the call\'s words', async () => {
+  it('when the token of a confirmed session is used for its own call, then the real bank\'s balance is answered in the call\'s words and the statement goes by SMS', async () => {
     api = await startApiTestApp();
     const { callId, callToken } = await verifiedCall(api);
     const res = await api.send('post', '/balance', { auth: { bearer: callToken }, body: { callId } });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ speech: expect.stringContaining('9 8 7 6'), maskedAccount: '••••9876', amount: '1250.50', currency: 'USD' });
+    // cust_001 in data/demo-bank.json: one checking account ending 9876 holding 1250.50 USD.
+    expect(res.body).toEqual({
+      speech: 'For account ending in 9 8 7 6, your available balance is $1,250.50.',
+      maskedAccount: '••••9876',
+      amount: '1250.50',
+      currency: 'USD',
+    });
     const sms = await api.send('post', '/statements/sms', { auth: { bearer: callToken }, body: { callId, period: '2026-10' } });
     expect(sms.status).toBe(200);
     expect(sms.body).toEqual({ sent: true, maskedMobile: '••••0101' });
-    expect(api.fake.calls.map((c) => c.action)).toEqual(['balance', 'statementSms']);
-    expect(api.fake.calls[0]?.call).toMatchObject({ callId, customerId: 'cust_001', accountIndex: 1, locale: 'en-US' });
+    // The SMS went through Twilio REST to the mobile on file, not to the calling number.
+    const messages = api.t.twilioFake.messages();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.form.To).toBe('+14155550101');
+    expect(api.bank.reads()).toEqual([
+      { method: 'getBalance', customerId: 'cust_001', accountId: 'acc_001' },
+      { method: 'listStatements', customerId: 'cust_001', accountId: 'acc_001' },
+    ]);
+    const events = await api.timeline(callId);
+    expect(events).toEqual(expect.arrayContaining(['balance_read', 'statement_link_issued', 'statement_sms_sent']));
+    expect(api.t.rawLogs.join('\n')).not.toContain('4000123412349876');
     const noSuchAccount = await api.send('post', '/balance', { auth: { bearer: callToken }, body: { callId, accountIndex: 2 } });
     expect(noSuchAccount.status).toBe(404);
     const outOfRange = await api.send('post', '/balance', { auth: { bearer: callToken }, body: { callId, accountIndex: 0 } });
@@ -109,7 +124,7 @@ describe('call-bound token on the protected actions', () => {
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(res.body).toMatchObject({ error: 'unauthorized' });
     expect(await api.timeline(otherCall)).toEqual(['token_rejected']);
-    expect(api.fake.calls).toEqual([]);
+    expect(api.bank.calls).toEqual([]);
     expect(api.t.rawLogs.join('\n')).not.toContain(callToken);
   });
 
@@ -120,7 +135,8 @@ describe('call-bound token on the protected actions', () => {
     expect((await api.send('post', '/calls/{callId}/end', { params: { callId } })).status).toBe(204);
     const after = await api.send('post', '/statements/sms', { auth: { bearer: callToken }, body: { callId } });
     expect(after.status).toBe(401);
-    expect(api.fake.calls.map((c) => c.action)).toEqual(['balance']);
+    expect(api.bank.reads().map((c) => c.method)).toEqual(['getBalance']);
+    expect(api.t.twilioFake.messages()).toEqual([]);
     const events = await api.timeline(callId);
     expect(events.indexOf('token_rejected')).toBeGreaterThan(events.indexOf('call_ended'));
   });
@@ -141,7 +157,9 @@ describe('call-bound token on the protected actions', () => {
     expect(old.status).toBe(401);
     const current = await api.send('post', '/balance', { auth: { bearer: callToken }, body: { callId: first.callId } });
     expect(current.status).toBe(200);
-    expect(api.fake.calls.map((c) => c.call.customerId)).toEqual(['cust_002']);
+    // cust_002's first account (data/demo-bank.json): ending 5555, 842.17 USD.
+    expect(current.body).toMatchObject({ speech: 'For account ending in 5 5 5 5, your available balance is $842.17.', maskedAccount: '••••5555', amount: '842.17' });
+    expect(api.bank.calls.map((c) => c.customerId)).toEqual(['cust_002', 'cust_002']);
   });
 
   it('when no token or Basic credentials are sent to a protected action, then 401 asking for a Bearer token', async () => {
@@ -161,7 +179,8 @@ describe('the 32 KB cap', () => {
   it('when an answer would be 32 KB or more, then the client gets a safe 500 and the log says so', async () => {
     api = await startApiTestApp();
     const { callId, callToken } = await verifiedCall(api);
-    api.fake.bloat();
+    // The core answers a 40,000-digit balance; the real protected actions pass it on.
+    api.bank.bloat();
     const res = await api.send('post', '/balance', { auth: { bearer: callToken }, body: { callId } });
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error: 'internal', message: expect.any(String) });

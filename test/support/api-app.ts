@@ -1,60 +1,19 @@
-import express from 'express';
 import request, { type Response } from 'supertest';
 import { expect } from 'vitest';
 import type { ApiLimits } from '../../src/api/rate-limit.js';
-import { createProviderApiRouter } from '../../src/api/router.js';
-import { createTerminalNotifier, type TerminalNotifier } from '../../src/api/terminal.js';
+import type { TerminalNotifier } from '../../src/api/terminal.js';
+import { createDemoBank } from '../../src/banking/demo-bank.js';
 import type { Overrides } from '../../src/compose.js';
-import type { BalanceAnswer, ProtectedActions, ProtectedCall } from '../../src/ivr/protected-actions.js';
-import { AppError } from '../../src/shared/errors.js';
 import { createKeys, type Keys } from '../../src/store/keys.js';
-import { createCallTokens } from '../../src/verification/call-token.js';
 import { startTestApp, type TestApp } from './app.js';
 import { createSpecChecker, type SpecChecker } from './api-spec.js';
+import { controllableBank, type ControllableBank } from './bank-double.js';
 
 export const CLIENTS = { genesys: 'genesys-secret-0001', nice: 'nice-secret-0002' } as const;
 export type ClientId = keyof typeof CLIENTS;
 
-/** Balance and statement SMS without a bank: records each call; `hold()` keeps the next balance in flight. */
-export function fakeProtectedActions() {
-  const calls: { action: 'balance' | 'statementSms'; call: ProtectedCall }[] = [];
-  let held: { entered: () => void; released: Promise<void> } | undefined;
-  let speech = 'The available balance in your account ending in 9 8 7 6 is $1,250.50.';
-  const actions: ProtectedActions = {
-    accounts: async () => [{ last4: '9876' }],
-    async balance(call): Promise<BalanceAnswer> {
-      calls.push({ action: 'balance', call });
-      const h = held;
-      held = undefined;
-      if (h) {
-        h.entered();
-        await h.released;
-      }
-      if ((call.accountIndex ?? 1) > 1) throw new AppError('not_found', 'No account at that position.');
-      return { speech, maskedAccount: '••••9876', amount: '1250.50', currency: 'USD', last4Spoken: '9 8 7 6', amountSpoken: '$1,250.50' };
-    },
-    async statementSms(call) {
-      calls.push({ action: 'statementSms', call });
-      return { sent: true, maskedMobile: '••••0101', last4Spoken: '0 1 0 1' };
-    },
-  };
-  return {
-    actions,
-    calls,
-    /** The next balance waits until `release()`; `entered` resolves once it is waiting. */
-    hold() {
-      let release!: () => void;
-      let entered!: () => void;
-      const enteredP = new Promise<void>((r) => (entered = r));
-      held = { entered, released: new Promise<void>((r) => (release = r)) };
-      return { entered: enteredP, release };
-    },
-    /** Makes the balance answer absurdly large (a bug the 32 KB guard must catch). */
-    bloat() {
-      speech = 'x'.repeat(40 * 1024);
-    },
-  };
-}
+/** The fixture the API tests' bank reads (A6): cust_001 has one account ending 9876 holding $1,250.50. */
+export const API_BANK_FILE = 'data/demo-bank.json';
 
 export interface SendOptions {
   params?: Record<string, string>;
@@ -67,8 +26,10 @@ export interface SendOptions {
 export interface ApiTestApp {
   t: TestApp;
   keys: Keys;
+  /** The app's own notifier (`t.built.notifier`). */
   notifier: TerminalNotifier;
-  fake: ReturnType<typeof fakeProtectedActions>;
+  /** The demo bank behind the app's banking port, recorded and controllable. */
+  bank: ControllableBank;
   spec: SpecChecker;
   /** A request to `/api/v1` + `template` (params filled in), its answer checked against the served document. */
   send(method: 'get' | 'post', template: string, opts?: SendOptions & { as?: ClientId }): Promise<Response>;
@@ -78,68 +39,39 @@ export interface ApiTestApp {
 }
 
 /**
- * The whole app (startTestApp: real Redis, manual clock, captured logs) with the provider API router
- * mounted in front of it at /api/v1, as src/app.ts will mount it; the call tokens are the real A7
- * module; protected actions are a fake until the banking feature is wired.
+ * The whole app (startTestApp: real Redis, manual clock, captured logs) with its own /api/v1 router,
+ * call tokens, notifier and protected actions, as src/compose.ts builds them. Only the bank behind
+ * the banking port is a double: the demo bank, recorded, able to hold a balance in flight or bloat it.
+ * `limits` become `Overrides.apiLimits`; callbacks retry without waiting (`Overrides.callbackBackoffMs`).
  */
 export async function startApiTestApp(options: { limits?: Partial<ApiLimits>; env?: Record<string, string>; overrides?: Overrides } = {}): Promise<ApiTestApp> {
+  const bankFile = options.env?.BANK_DATA_FILE ?? API_BANK_FILE;
+  const bank = controllableBank(options.overrides?.bank ?? (await createDemoBank({ file: bankFile })));
   const t = await startTestApp({
-    env: { API_CLIENTS: Object.entries(CLIENTS).map(([id, s]) => `${id}:${s}`).join(','), ...options.env },
-    ...(options.overrides ? { overrides: options.overrides } : {}),
+    env: { API_CLIENTS: Object.entries(CLIENTS).map(([id, s]) => `${id}:${s}`).join(','), BANK_DATA_FILE: bankFile, ...options.env },
+    overrides: {
+      callbackBackoffMs: [0, 0],
+      ...options.overrides,
+      bank: bank.bank,
+      ...(options.limits ? { apiLimits: options.limits } : {}),
+    },
   });
-  const { deps } = t.built;
   const keys = createKeys(t.config.keyPrefix);
-  const tokens = await createCallTokens({ signingKeys: t.config.tokenSigningKeys, issuer: t.config.publicBaseUrl, clock: t.clock, isCallEnded: (id) => deps.sessions.isCallEnded(id) });
-  // Stand-in for the lead's callTokenOf: the token of a confirmed session, minted once.
-  const minted = new Map<string, string>();
-  const callTokenOf = async (sessionId: string): Promise<string | null> => {
-    const known = minted.get(sessionId);
-    if (known) return known;
-    const session = await deps.sessions.get(sessionId);
-    if (session?.status !== 'confirmed' || !session.customerId) return null;
-    const { token } = await tokens.mint({ customerId: session.customerId, callId: session.callId, sessionId });
-    minted.set(sessionId, token);
-    return token;
-  };
-  const fake = fakeProtectedActions();
-  const common = { redis: deps.store.redis, keys, clock: t.clock, sessions: deps.sessions, audit: deps.audit, metrics: deps.metrics, logger: deps.logger };
-  const notifier = createTerminalNotifier({
-    ...common,
-    clients: t.config.apiClients,
-    didTtlSeconds: t.config.did.ttlSeconds,
-    callbacks: { backoffMs: [0, 0], timeoutMs: 2000, sleep: async () => undefined },
-  });
-  const router = createProviderApiRouter({
-    ...common,
-    clients: t.config.apiClients,
-    didTtlSeconds: t.config.did.ttlSeconds,
-    verifyCallToken: tokens.verify,
-    callTokenOf,
-    actions: fake.actions,
-    notifier,
-    allowLoopbackHttpCallbacks: !t.config.isProduction,
-    publicBaseUrl: t.config.publicBaseUrl,
-    ...(options.limits ? { limits: options.limits } : {}),
-  });
-  const inner = t.app;
-  const outer = express();
-  outer.use('/api/v1', router);
-  outer.use(inner);
-  t.app = outer;
+  const app = t.app;
 
-  const served = await request(outer).get('/api/v1/openapi.json');
+  const served = await request(app).get('/api/v1/openapi.json');
   expect(served.status).toBe(200);
   const spec = createSpecChecker(served.body as Record<string, unknown>);
 
   return {
     t,
     keys,
-    notifier,
-    fake,
+    notifier: t.built.notifier,
+    bank,
     spec,
     async send(method, template, opts = {}) {
       const path = template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(opts.params?.[name] ?? `missing-${name}`));
-      let req = request(outer)[method](`/api/v1${path}`).set(opts.headers ?? {});
+      let req = request(app)[method](`/api/v1${path}`).set(opts.headers ?? {});
       const auth = opts.auth ?? { basic: [opts.as ?? 'genesys', CLIENTS[opts.as ?? 'genesys']] };
       if (auth !== 'none' && 'basic' in auth) req = req.auth(auth.basic[0], auth.basic[1]);
       if (auth !== 'none' && 'bearer' in auth) req = req.set('Authorization', `Bearer ${auth.bearer}`);
@@ -148,12 +80,12 @@ export async function startApiTestApp(options: { limits?: Partial<ApiLimits>; en
       return res;
     },
     async timeline(callId) {
-      const res = await request(outer).get(`/admin/v1/calls/${encodeURIComponent(callId)}/events`).set('Authorization', `Bearer ${t.adminKey}`);
+      const res = await request(app).get(`/admin/v1/calls/${encodeURIComponent(callId)}/events`).set('Authorization', `Bearer ${t.adminKey}`);
       expect(res.status).toBe(200);
       return (res.body as { events: { type: string }[] }).events.map((e) => e.type);
     },
     async close() {
-      await notifier.idle();
+      // built.close() waits for the notifier's callbacks in flight.
       await t.close();
     },
   };
