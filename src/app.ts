@@ -38,6 +38,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Nobody revalidates a TwiML or JSON answer; Express would hash every body for an ETag.
+  app.set('etag', false);
   // PUBLIC_BASE_URL is the only source of our own URL; Host and X-Forwarded-* are never trusted.
   app.set('trust proxy', false);
 

@@ -8,7 +8,7 @@ import { createDevTools } from './dev/index.js';
 import { createEngine } from './engine/engine.js';
 import { loadFlows } from './flows/load.js';
 import { createEffects } from './ivr/effects.js';
-import { createTurns } from './ivr/turns.js';
+import { answerDictionary, createTurns } from './ivr/turns.js';
 import { createIvrDriver } from './ivr/driver.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createScrubber } from './log/scrub.js';
@@ -17,6 +17,7 @@ import { createSealer } from './shared/seal.js';
 import { createStore, type Store } from './store/client.js';
 import { createKeys } from './store/keys.js';
 import type { LiveCallControl } from './telephony/live-call.js';
+import { createCallsUpdate } from './telephony/twilio/calls-update.js';
 import { createTwilioClient, createTwilioLiveCallControl } from './telephony/twilio/rest.js';
 import { twilioUrls } from './telephony/twilio/webhooks.js';
 import { createProtectedActions } from './banking/protected-actions.js';
@@ -124,9 +125,11 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   }
   // loadConfig always sets it in production (https://api.twilio.com unless given).
   if (twilioApiBaseUrl === undefined) throw new Error('no Twilio REST origin configured');
-  const twilioClient = createTwilioClient({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, apiBaseUrl: twilioApiBaseUrl });
+  const twilioRest = { accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, apiBaseUrl: twilioApiBaseUrl };
+  const twilioClient = createTwilioClient(twilioRest);
+  const callsUpdate = createCallsUpdate(twilioRest);
   const liveCalls: Record<string, LiveCallControl> = {
-    twilio: createTwilioLiveCallControl(twilioClient, overrides.redirectBackoffMs ? { backoffMs: overrides.redirectBackoffMs } : {}),
+    twilio: createTwilioLiveCallControl(callsUpdate, overrides.redirectBackoffMs ? { backoffMs: overrides.redirectBackoffMs } : {}),
   };
 
   const urls = twilioUrls(config.publicBaseUrl);
@@ -218,7 +221,12 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const actions = createIvrActions({ actions: protectedActions, sessions, verifyToken: (t, e) => callTokens.verify(t, e), audit, logger });
   const effects = createEffects({ sessions, audit, metrics, actions });
   const driver = createIvrDriver({ engine, effects });
-  const turns = createTurns({ redis: store.redis, keys, sealer: createSealer(config.dataSecret, 'webhook-answer') });
+  const turns = createTurns({
+    redis: store.redis,
+    keys,
+    sealer: createSealer(config.dataSecret, 'webhook-answer'),
+    dictionary: answerDictionary([...flows.byId.values()].flatMap((f) => Object.values(f.prompts).flatMap((byLocale) => Object.values(byLocale)))),
+  });
 
   const deps: AppDeps = {
     config,
@@ -241,6 +249,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     notifier,
     close: async () => {
       await notifier.idle();
+      callsUpdate.close();
       if (!overrides.store) await store.close();
     },
   };

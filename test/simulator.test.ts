@@ -9,6 +9,7 @@ import { buildDeps, type Built } from '../src/compose.js';
 import { loadConfig } from '../src/config/load.js';
 import { createPhoneNetwork, type PhoneNetwork } from '../src/telephony/simulator/network.js';
 import type { TranscriptEntry } from '../src/telephony/simulator/types.js';
+import { createCallsUpdate } from '../src/telephony/twilio/calls-update.js';
 import { createTwilioClient, createTwilioLiveCallControl } from '../src/telephony/twilio/rest.js';
 import { makeTestDevice, signConfirmation } from './support/device.js';
 import { freshPrefix } from './support/prefix.js';
@@ -132,10 +133,11 @@ describe('a verified call through the simulator, against the whole app', () => {
     expect(call.transcript.find((e) => e.kind === 'status-callback')).toMatchObject({ callStatus: 'completed', httpStatus: 200 });
     expect((await built.deps.audit.timeline(call.callSid)).map((e) => e.type)).toContain('call_ended');
 
-    const rest = createTwilioClient({ accountSid: built.deps.config.twilio.accountSid, authToken: built.deps.config.twilio.authToken, apiBaseUrl: `http://127.0.0.1:${port}/simulator/twilio` });
-    const control = createTwilioLiveCallControl(rest, { backoffMs: [] });
+    const calls = createCallsUpdate({ accountSid: built.deps.config.twilio.accountSid, authToken: built.deps.config.twilio.authToken, apiBaseUrl: `http://127.0.0.1:${port}/simulator/twilio` });
+    const control = createTwilioLiveCallControl(calls, { backoffMs: [] });
     expect(await control.redirect(call.callSid, `${PUBLIC}/twilio/resume`)).toEqual({ kind: 'gone' });
     expect(await control.redirect('CA' + '0'.repeat(32), `${PUBLIC}/twilio/resume`)).toEqual({ kind: 'gone' });
+    calls.close();
   });
 });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { CallState } from '../engine/types.js';
 import type { Sealer } from '../shared/seal.js';
 import { luaScript, type RedisClient } from '../store/client.js';
@@ -16,7 +17,9 @@ import { ttl, type Keys } from '../store/keys.js';
  * only: a telephony platform waits for our answer before it sends the call's next webhook, so a
  * retry can only ever be of the latest one, and a live call keeps one stored answer, not one per
  * webhook. Stored answers are sealed: a turn that speaks the DID must not leave it readable in the
- * store (DIDs are kept only as keyed hashes).
+ * store (DIDs are kept only as keyed hashes). Before sealing they are deflated against a preset
+ * dictionary of the flows' own prompts (`answerDictionary`): an answer is mostly prompt text, so
+ * 500 bytes of TwiML keep as about 60 (the store's bytes per live call are a cost a bank pays).
  */
 export type Channel = 'voice' | 'status';
 
@@ -69,8 +72,23 @@ export function deliveryDigest(path: string, params: Record<string, string>, ide
   return h.digest('base64url');
 }
 
-export function createTurns(deps: { redis: RedisClient; keys: Keys; sealer: Sealer; waitMs?: number; pollMs?: number }) {
+/** zlib looks back 32 KB; a smaller dictionary is cheaper to load on every answer and holds the prompts. */
+const DICTIONARY_MAX = 8 * 1024;
+const TWIML_SKELETON =
+  '<?xml version="1.0" encoding="UTF-8"?><Response><Gather input="dtmf" numDigits="1" timeout="6" action="/twilio/step?t=" method="POST" actionOnEmptyResult="true"><Say language="en-US"></Say><Pause length="1"/></Gather><Enqueue>-unverified</Enqueue><Hangup/></Response>';
+
+/** A deflate dictionary for answers: the TwiML skeleton and the given texts (the flows' prompts). */
+export function answerDictionary(texts: Iterable<string>): Buffer {
+  const all = Buffer.from([...texts].join('\n') + TWIML_SKELETON);
+  // Deflate prefers what is nearest the end of a dictionary; the skeleton is in every answer.
+  return all.length > DICTIONARY_MAX ? all.subarray(all.length - DICTIONARY_MAX) : all;
+}
+
+export function createTurns(deps: { redis: RedisClient; keys: Keys; sealer: Sealer; dictionary?: Buffer; waitMs?: number; pollMs?: number }) {
   const { redis, keys, sealer } = deps;
+  const dictionary = deps.dictionary ?? answerDictionary([]);
+  const pack = (answer: string, context: string) => sealer.seal(deflateRawSync(answer, { dictionary }), context);
+  const unpack = (stored: string, context: string) => inflateRawSync(sealer.unsealBytes(stored, context), { dictionary }).toString('utf8');
   const waitMs = deps.waitMs ?? 3000;
   const pollMs = deps.pollMs ?? 25;
 
@@ -91,7 +109,7 @@ export function createTurns(deps: { redis: RedisClient; keys: Keys; sealer: Seal
     for (;;) {
       const [kind, value] = (await BEGIN(redis, [slot, stateKey], [digest, ttl.webhookInFlightMs])) as ['seen' | 'claimed', string];
       if (kind === 'seen') {
-        if (value !== '') return sealer.unseal(value, context);
+        if (value !== '') return unpack(value, context);
         // The first delivery is still being answered: wait for its answer rather than run twice.
         if (Date.now() >= deadline) return null;
         await new Promise((r) => setTimeout(r, pollMs));
@@ -107,7 +125,7 @@ export function createTurns(deps: { redis: RedisClient; keys: Keys; sealer: Seal
       }
       const state = outcome.state ? JSON.stringify(outcome.state) : '';
       // 0 means a newer delivery took the slot meanwhile (the call was redirected): its state stands.
-      await COMMIT(redis, [slot, stateKey], [digest, sealer.seal(outcome.answer, context), ttl.webhookAnswerMs, state, ttl.callMs]);
+      await COMMIT(redis, [slot, stateKey], [digest, pack(outcome.answer, context), ttl.webhookAnswerMs, state, ttl.callMs]);
       return outcome.answer;
     }
   }

@@ -1,5 +1,6 @@
 import twilio from 'twilio';
 import type { LiveCallControl, RedirectOutcome } from '../live-call.js';
+import type { CallsUpdate } from './calls-update.js';
 
 export interface TwilioRestOptions {
   accountSid: string;
@@ -25,10 +26,10 @@ export function createTwilioClient(opts: TwilioRestOptions): TwilioClient {
 
 const CALL_GONE_CODES = new Set([21220, 20404]);
 
-/** Classifies a twilio SDK error: the call is gone, worth a retry, or a permanent refusal. */
+/** Classifies a Twilio REST failure: the call is gone, worth a retry, or a permanent refusal. */
 export function classifyTwilioError(err: unknown): 'gone' | 'retry' | 'permanent' {
   const e = err as { status?: number; code?: number | string };
-  if (typeof e.status === 'number') {
+  if (typeof e.status === 'number' && e.status > 0) {
     if (e.status === 404 || (typeof e.code === 'number' && CALL_GONE_CODES.has(e.code))) return 'gone';
     if (e.status >= 500 || e.status === 429) return 'retry';
     return 'permanent';
@@ -36,26 +37,23 @@ export function classifyTwilioError(err: unknown): 'gone' | 'retry' | 'permanent
   return 'retry'; // network error, timeout
 }
 
-export function createTwilioLiveCallControl(client: TwilioClient, opts: Pick<TwilioRestOptions, 'backoffMs' | 'sleep'> = {}): LiveCallControl {
+/** The intercept for Twilio: `calls.update` (see calls-update.ts), retried with back-off on transient failures. */
+export function createTwilioLiveCallControl(calls: CallsUpdate, opts: Pick<TwilioRestOptions, 'backoffMs' | 'sleep'> = {}): LiveCallControl {
   const backoff = opts.backoffMs ?? [50, 200, 800];
   const sleep = opts.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   return {
     async redirect(callSid, absoluteUrl): Promise<RedirectOutcome> {
       let lastReason = 'unknown';
       for (let attempt = 0; attempt <= backoff.length; attempt++) {
-        try {
-          await client.calls(callSid).update({ url: absoluteUrl, method: 'POST' });
-          return { kind: 'redirected' };
-        } catch (err) {
-          const kind = classifyTwilioError(err);
-          if (kind === 'gone') return { kind: 'gone' };
-          const e = err as { status?: number; code?: unknown };
-          lastReason = e.status ? `http_${e.status}` : 'network';
-          if (kind === 'permanent') break;
-          const wait = backoff[attempt];
-          if (wait === undefined) break;
-          await sleep(wait);
-        }
+        const answer = await calls.update(callSid, absoluteUrl);
+        if (answer.status >= 200 && answer.status < 300) return { kind: 'redirected' };
+        const kind = classifyTwilioError(answer);
+        if (kind === 'gone') return { kind: 'gone' };
+        lastReason = answer.status ? `http_${answer.status}` : 'network';
+        if (kind === 'permanent') break;
+        const wait = backoff[attempt];
+        if (wait === undefined) break;
+        await sleep(wait);
       }
       return { kind: 'failed', reason: lastReason };
     },
