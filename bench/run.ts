@@ -5,7 +5,7 @@
  *
  *   --quick            fewer samples (under a minute), for CI smoke; writes bench/.tmp/results.quick.json
  *   --profile          the app runs with --cpu-prof; prints where its CPU went (figures are perturbed, not saved)
- *   --autopipelining   experiment: ioredis auto-pipelining switched on in the app after the warm-up (not saved)
+ *   --no-autopipelining  experiment: the app's ioredis auto-pipelining switched off after the warm-up (not saved)
  *   --log-level=<lvl>  the app's LOG_LEVEL (default info, as in production; its lines go to /dev/null)
  */
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -25,7 +25,7 @@ import { baselines, hotWebhookChain } from './scenarios/webhooks.js';
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const profile = argv.includes('--profile');
-const autopipelining = argv.includes('--autopipelining');
+const noAutopipelining = argv.includes('--no-autopipelining');
 const logLevel = argv.find((a) => a.startsWith('--log-level='))?.split('=')[1] ?? 'info';
 
 const SIZES = quick
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   try {
     step('warm-up');
     await hotWebhookChain(b, SIZES.warmCalls, CONNECTIONS);
-    if (autopipelining) await b.app.ask('autopipelining');
+    if (noAutopipelining) await b.app.ask('noAutopipelining');
     step('hot webhooks, one at a time');
     const idle = await hotWebhookChain(b, SIZES.idleCalls, 1);
     step(`hot webhooks, ${CONNECTIONS} connections`);
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   if (info.otherCoresMax > 0.2) console.log(`note: other processes used up to ${info.otherCoresMax.toFixed(2)} cores during the run.`);
 
   if (profile) printProfile(startedAt);
-  const variant = profile ? 'profile' : autopipelining ? 'autopipelining' : quick ? 'quick' : undefined;
+  const variant = profile ? 'profile' : noAutopipelining ? 'no-autopipelining' : quick ? 'quick' : undefined;
   const out = variant ? `bench/.tmp/results.${variant}.json` : 'bench/results.json';
   writeResults(out, info, table, measured);
   if (!variant) refreshBenchmarksMd('BENCHMARKS.md', info, table, measured);

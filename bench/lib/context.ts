@@ -32,7 +32,7 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-export async function startBench(opts: { quick: boolean; profile: boolean; logLevel: string; autopipelining?: boolean }): Promise<Bench> {
+export async function startBench(opts: { quick: boolean; profile: boolean; logLevel: string }): Promise<Bench> {
   const redisServer = await startRedisServer();
   const twilio = await startTwilioStandIn();
   const authToken = randomBytes(16).toString('hex');

@@ -67,7 +67,13 @@ export async function unitCosts(b: Bench, scale: number): Promise<UnitCosts> {
     'signature check, forged (validTwilioSignature)': await perOp(n(50_000), () => validTwilioSignature(token, forged, url, params)),
     'signature check, forged (twilio.validateRequest, before)': await perOp(n(50_000), () => twilio.validateRequest(token, forged, url, params)),
     'dedup digest of a webhook (sha256 over path + params)': await perOp(n(50_000), () => deliveryDigest('/twilio/step?t=2', params)),
-    'TwiML of the main menu (VoiceResponse / xmlbuilder)': await perOp(n(50_000), () => renderTwiml(menu, { kind: 'gather', numDigits: 1, timeoutSeconds: 6 }, url)),
+    'TwiML of the main menu (string renderer)': await perOp(n(50_000), () => renderTwiml(menu, { kind: 'gather', numDigits: 1, timeoutSeconds: 6 }, url)),
+    'the same TwiML through VoiceResponse / xmlbuilder (before)': await perOp(n(50_000), () => {
+      const response = new twilio.twiml.VoiceResponse();
+      const gather = response.gather({ input: ['dtmf'], numDigits: 1, timeout: 6, action: url, method: 'POST', actionOnEmptyResult: true });
+      for (const o of menu) if (o.kind === 'say') gather.say({ language: 'en-US' }, o.text);
+      return response.toString();
+    }),
     'one audit log line (pino, redaction, scrubber, write to /dev/null)': await perOp(n(20_000), () => log.info({ audit: event }, 'audit loop_iteration')),
     'import a device JWK into WebCrypto (ES256)': await perOp(n(3000), () => importJWK(jwk, 'ES256')),
     'verify a confirmation JWS (ES256, key imported)': await perOp(n(3000), () => jwtVerify(confirmation, key)),

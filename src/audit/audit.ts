@@ -49,7 +49,7 @@ export function createAudit(deps: { redis: RedisClient; keys: Keys; logger: Logg
       metrics.auditEvents.inc({ type });
       log.info({ audit: event }, `audit ${type}`);
       const key = keys.audit(callId);
-      await redis.multi().rpush(key, JSON.stringify(event)).pexpire(key, ttl.auditMs).exec();
+      await redis.multi().rpush(key, stored(event)).pexpire(key, ttl.auditMs).exec();
     },
     logOnly(type, callId, details) {
       metrics.auditEvents.inc({ type });
@@ -57,7 +57,22 @@ export function createAudit(deps: { redis: RedisClient; keys: Keys; logger: Logg
     },
     async timeline(callId) {
       const rows = await redis.lrange(keys.audit(callId), 0, -1);
-      return rows.map((r) => JSON.parse(r) as AuditEvent);
+      return rows.map((r) => fromStored(r, callId));
     },
   };
+}
+
+/**
+ * An event as the call's timeline keeps it: without the call id (the key is the call's) and with
+ * the time as epoch ms; a long call keeps many, and the log line has the full form anyway.
+ */
+function stored(event: AuditEvent): string {
+  const { type, at, callId: _callId, ...details } = event;
+  return JSON.stringify({ type, t: Date.parse(at), ...details });
+}
+
+function fromStored(row: string, callId: string): AuditEvent {
+  const { type, t, at, ...details } = JSON.parse(row) as AuditDetails & { type: AuditEventType; t?: number; at?: string };
+  // `at` and `callId` are read back too: entries written before the compact form still read the same.
+  return { type, at: at ?? new Date(t ?? 0).toISOString(), callId, ...details } as AuditEvent;
 }

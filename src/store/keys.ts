@@ -40,6 +40,8 @@ export function createKeys(prefix: string) {
     prefix,
     /** Hash: provider, status (active|ended), current session id, reissues, verified session, token jti. */
     call: (callId: string) => `${call(callId)}:call`,
+    /** The call hash of a session's call, found from the session id's tag (no read of the session needed). */
+    callOfSession: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:call`,
     /** Hash: one verification session. The session id carries the call tag so this key is found from it. */
     session: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:ses:${sessionId}`,
     /** String: the IVR engine state of a call (JSON). */

@@ -27,10 +27,15 @@ export interface InterceptDeps {
  */
 export function createIntercept(deps: InterceptDeps) {
   const { sessions, audit, metrics, clock } = deps;
-  return async function intercept(session: SessionView): Promise<'redirected' | 'not_needed' | 'gone' | 'failed'> {
+  /** `ready`: what the verified branch needs (the stored token); the claim is made meanwhile. */
+  return async function intercept(session: SessionView, ready: Promise<unknown> = Promise.resolve()): Promise<'redirected' | 'not_needed' | 'gone' | 'failed'> {
     const control = deps.liveCalls[session.provider];
-    if (!control) return 'not_needed';
-    if (!(await sessions.claimIntercept(session.sessionId))) return 'not_needed';
+    if (!control) {
+      await ready;
+      return 'not_needed';
+    }
+    const [claimed] = await Promise.all([sessions.claimIntercept(session.sessionId), ready]);
+    if (!claimed) return 'not_needed';
     const ids = { sessionId: session.sessionId };
     const outcome = await control.redirect(session.callId, deps.verifiedUrl(session));
     if (outcome.kind === 'redirected') {

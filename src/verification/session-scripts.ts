@@ -23,7 +23,8 @@ end
 /**
  * KEYS: call. ARGV: now, sesBase, newSid, provider, didHash, sealed, expiresAt, sessionTtlMs, callTtlMs,
  * maxSessions, channel, mode ('open' | 'reissue'), maxReissues, callId.
- * Returns {outcome, sid}: outcome ∈ created | existing | ended | conflict | limit | not_expired | no_session.
+ * Returns {outcome, sid, session hash (created | existing)}: outcome ∈ created | existing | ended | conflict |
+ * limit | not_expired | no_session. The session comes back in the same round trip (no read after).
  */
 export const openSession = luaScript(
   'vlOpenSession',
@@ -40,7 +41,7 @@ if p and p ~= provider then return {'conflict', ''} end
 local cur = redis.call('HGET', call, 'current')
 if cur then
   local st = expire_if_due(sesBase .. cur, now)
-  if st == 'pending' then return {'existing', cur} end
+  if st == 'pending' then return {'existing', cur, redis.call('HGETALL', sesBase .. cur)} end
   if mode == 'reissue' then
     if st ~= 'expired' then return {'not_expired', cur} end
     if tonumber(redis.call('HGET', call, 'reissues') or '0') >= tonumber(ARGV[13]) then return {'limit', cur} end
@@ -57,11 +58,15 @@ redis.call('HSET', call, 'provider', provider, 'status', 'active', 'current', si
 redis.call('HINCRBY', call, 'sessions', 1)
 if mode == 'reissue' then redis.call('HINCRBY', call, 'reissues', 1) end
 redis.call('PEXPIRE', call, ARGV[9])
-return {'created', sid}
+return {'created', sid, redis.call('HGETALL', skey)}
 `,
 );
 
-/** KEYS: session, call. ARGV: now, didHash, customerId, deviceId, verifiedForMs. Returns confirmed, or why not: ended | gone | was_<status>. */
+/**
+ * KEYS: session, call (the call key is found from the session id's tag). ARGV: now, didHash,
+ * customerId, deviceId, verifiedForMs. Returns {confirmed | why not (ended | gone | was_<status>),
+ * the session hash after}: one round trip, no read before or after.
+ */
 export const confirmSession = luaScript(
   'vlConfirmSession',
   2,
@@ -69,18 +74,18 @@ export const confirmSession = luaScript(
     `
 local skey, call = KEYS[1], KEYS[2]
 local now = tonumber(ARGV[1])
-if redis.call('EXISTS', skey) == 0 then return 'gone' end
-if redis.call('HGET', skey, 'didHash') ~= ARGV[2] then return 'gone' end
+if redis.call('EXISTS', skey) == 0 then return {'gone', {}} end
+if redis.call('HGET', skey, 'didHash') ~= ARGV[2] then return {'gone', {}} end
 local st = expire_if_due(skey, now)
-if st ~= 'pending' then return 'was_' .. st end
+if st ~= 'pending' then return {'was_' .. st, redis.call('HGETALL', skey)} end
 if redis.call('HGET', call, 'status') == 'ended' then
   redis.call('HSET', skey, 'status', 'call_ended', 'endedAt', now)
-  return 'ended'
+  return {'ended', redis.call('HGETALL', skey)}
 end
 redis.call('HSET', skey, 'status', 'confirmed', 'confirmedAt', now, 'customerId', ARGV[3], 'deviceId', ARGV[4])
 redis.call('HSET', call, 'verifiedSession', redis.call('HGET', skey, 'sid'), 'verifiedCustomer', ARGV[3],
   'verifiedUntil', now + tonumber(ARGV[5]))
-return 'confirmed'
+return {'confirmed', redis.call('HGETALL', skey)}
 `,
 );
 
@@ -99,14 +104,15 @@ return 'canceled'
 `,
 );
 
-/** KEYS: session. ARGV: now. Lazily expires a due session; returns the status (or 'gone'). */
+/** KEYS: session. ARGV: now. Lazily expires a due session; returns the session hash as it is then (empty: gone). */
 export const touchSession = luaScript(
   'vlTouchSession',
   1,
   EXPIRE_IF_DUE +
     `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
-return expire_if_due(KEYS[1], tonumber(ARGV[1]))
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+expire_if_due(KEYS[1], tonumber(ARGV[1]))
+return redis.call('HGETALL', KEYS[1])
 `,
 );
 

@@ -51,8 +51,15 @@ export function createSessions(deps: SessionsDeps) {
   const sesBase = (callId: string) => `${keys.prefix}c:{${callTag(callId)}}:ses:`;
   const sessionTtlMs = ttl.sessionMs(deps.didTtlSeconds);
 
-  async function read(sessionId: string, callId?: string): Promise<(SessionView & { didSealed: string; didHash: string }) | null> {
-    const h = await redis.hgetall(keys.session(sessionId));
+  type Stored = SessionView & { didSealed: string; didHash: string };
+
+  /** A session hash as HGETALL gives it (an object) or as a script returns it (a flat array). */
+  function fromHash(raw: Record<string, string> | readonly string[], callId?: string): Stored | null {
+    let h: Record<string, string | undefined>;
+    if (Array.isArray(raw)) {
+      h = {};
+      for (let i = 0; i + 1 < raw.length; i += 2) h[raw[i] as string] = raw[i + 1];
+    } else h = raw as Record<string, string>;
     if (!h.sid || !h.status) return null;
     return {
       sessionId: h.sid,
@@ -69,6 +76,23 @@ export function createSessions(deps: SessionsDeps) {
       ...(h.confirmedAt ? { confirmedAt: Number(h.confirmedAt) } : {}),
     };
   }
+
+  async function read(sessionId: string): Promise<Stored | null> {
+    return fromHash(await redis.hgetall(keys.session(sessionId)));
+  }
+
+  /** Lazily expires a due session and returns it as it is then, in one round trip. */
+  async function touch(sessionId: string): Promise<Stored | null> {
+    return fromHash((await scripts.touchSession(redis, [keys.session(sessionId)], [clock.now()])) as string[]);
+  }
+
+  /**
+   * A spent or refused DID claim is let go without waiting: the session's status already refuses
+   * the code, so releasing only makes the code reusable sooner. A failure leaves it to its TTL.
+   */
+  const releaseSoon = (didHash: string, sessionId: string) => {
+    scripts.releaseDid(redis, [keys.did(didHash)], [sessionId]).catch(() => undefined);
+  };
 
   const publicView = (s: SessionView & { didSealed?: string; didHash?: string }): SessionView => {
     const { didSealed: _s, didHash: _h, ...view } = s;
@@ -91,18 +115,19 @@ export function createSessions(deps: SessionsDeps) {
     const sessionId = newSessionId(input.callId, random.bytes(12).toString('base64url'));
     const code = await claimDid(sessionId);
     const expiresAt = now + deps.didTtlSeconds * 1000;
-    const [outcome, sid] = (await scripts.openSession(redis, [keys.call(input.callId)], [
+    const [outcome, , hash] = (await scripts.openSession(redis, [keys.call(input.callId)], [
       now, sesBase(input.callId), sessionId, input.provider, code.hash, did.seal(code.code, sessionId), expiresAt,
       sessionTtlMs, ttl.callMs, MAX_SESSIONS_PER_CALL, input.channel, mode, maxReissues, input.callId,
-    ])) as [string, string];
+    ])) as [string, string, string[] | undefined];
+    // A code claimed for a session that was not made is let go before we answer: it never existed.
     if (outcome !== 'created') await scripts.releaseDid(redis, [keys.did(code.hash)], [sessionId]);
     if (outcome === 'created') {
-      const s = await read(sessionId, input.callId);
+      const s = fromHash(hash ?? [], input.callId);
       if (!s) throw new Error('session vanished right after creation');
       return { kind: 'created', session: publicView(s), did: code.code };
     }
     if (outcome === 'existing') {
-      const s = await read(sid, input.callId);
+      const s = fromHash(hash ?? [], input.callId);
       if (!s) return { kind: 'no_session' };
       return { kind: 'existing', session: publicView(s), did: did.unseal(s.didSealed, s.sessionId) };
     }
@@ -118,9 +143,7 @@ export function createSessions(deps: SessionsDeps) {
 
     /** The session as it is now (a pending session past its time is expired first). */
     async get(sessionId: string): Promise<SessionView | null> {
-      const st = await scripts.touchSession(redis, [keys.session(sessionId)], [clock.now()]);
-      if (st === 'gone') return null;
-      const s = await read(sessionId);
+      const s = await touch(sessionId);
       return s ? publicView(s) : null;
     },
 
@@ -131,10 +154,8 @@ export function createSessions(deps: SessionsDeps) {
 
     /** The current session's DID again (press 9), only while it is pending. */
     async repeatDid(sessionId: string): Promise<string | null> {
-      const st = await scripts.touchSession(redis, [keys.session(sessionId)], [clock.now()]);
-      if (st !== 'pending') return null;
-      const s = await read(sessionId);
-      return s ? did.unseal(s.didSealed, s.sessionId) : null;
+      const s = await touch(sessionId);
+      return s?.status === 'pending' ? did.unseal(s.didSealed, s.sessionId) : null;
     },
 
     /** Confirms the live pending session holding this DID; exactly one concurrent caller wins. */
@@ -142,18 +163,15 @@ export function createSessions(deps: SessionsDeps) {
       const hash = did.hash(code);
       const sessionId = await redis.get(keys.did(hash));
       if (!sessionId) return { kind: 'not_recognized', reason: 'unknown' };
-      const s = await read(sessionId);
-      if (!s) return { kind: 'not_recognized', reason: 'unknown' };
-      const result = (await scripts.confirmSession(redis, [keys.session(sessionId), keys.call(s.callId)], [
+      const [result, raw] = (await scripts.confirmSession(redis, [keys.session(sessionId), keys.callOfSession(sessionId)], [
         clock.now(), hash, who.customerId, who.deviceId, VERIFIED_FOR_MS,
-      ])) as string;
+      ])) as [string, string[]];
       // Spent either way: a used, expired or ended code must not match again.
-      await scripts.releaseDid(redis, [keys.did(hash)], [sessionId]);
-      if (result !== 'confirmed') {
-        return { kind: 'not_recognized', reason: result, session: publicView({ ...s, status: result === 'ended' ? 'call_ended' : s.status }) };
-      }
-      const after = await read(sessionId);
-      return { kind: 'confirmed', session: publicView(after ?? s) };
+      releaseSoon(hash, sessionId);
+      const s = fromHash(raw);
+      if (!s) return { kind: 'not_recognized', reason: 'unknown' };
+      if (result !== 'confirmed') return { kind: 'not_recognized', reason: result, session: publicView(s) };
+      return { kind: 'confirmed', session: publicView(s) };
     },
 
     /** Pending → canceled; a terminal session stays as it is. Returns the status after. */
