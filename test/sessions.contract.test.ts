@@ -39,6 +39,24 @@ describe.each(STORE_KINDS)('verification sessions on the %s store', (kind) => {
     expect(a.did).toMatch(/^\d{6}$/);
   });
 
+  it('when a DID is looked up, then its holder names the session and its call', async () => {
+    const opened = await sessions.open(call);
+    if (opened.kind !== 'created') throw new Error('expected created');
+    expect(await sessions.findDid(opened.did)).toMatchObject({ sessionId: opened.session.sessionId, callId: call.callId });
+    expect(await sessions.findDid(opened.did === '000000' ? '111111' : '000000')).toMatchObject({ sessionId: null, callId: null });
+  });
+
+  it('when a DID claim was written by the version before call ids rode along, then it still confirms and is spent', async () => {
+    const opened = await sessions.open(call);
+    if (opened.kind !== 'created') throw new Error('expected created');
+    const [didKey] = await allKeys(store, `${prefix}did:*`);
+    if (!didKey) throw new Error('no DID claim');
+    await store.redis.set(didKey, opened.session.sessionId, 'KEEPTTL');
+    expect(await sessions.findDid(opened.did)).toMatchObject({ sessionId: opened.session.sessionId, callId: null });
+    expect((await sessions.confirmByDid(opened.did, { customerId: 'cust_001', deviceId: 'dev_1' })).kind).toBe('confirmed');
+    await expect.poll(() => allKeys(store, `${prefix}did:*`)).toHaveLength(0);
+  });
+
   it('when 20 opens race for one call, then exactly one session and one DID exist', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => sessions.open(call)));
     const ids = new Set(results.map((r) => ('session' in r ? r.session.sessionId : 'none')));

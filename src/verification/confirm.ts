@@ -47,10 +47,16 @@ export function createConfirm(deps: ConfirmDeps) {
       throw err;
     }
     const who = { deviceId: claims.deviceId, customerId: claims.customerId };
+    const mint = (sessionId: string, callId: string) => {
+      const p = deps.mintToken({ customerId: claims.customerId, callId, sessionId });
+      p.catch(() => undefined); // a token for a confirmation that lost is never awaited
+      return p;
+    };
 
-    // Both in one round trip; the answer still follows the contract's order (429 before 409). A
-    // confirmation refused as locked has spent its jti: it could only be replayed, never reused.
-    const [lock, firstUse] = await Promise.all([lockout.isLocked(who), jti.claim(claims.deviceId, claims.jti)]);
+    // Three questions in one round trip; the answer still follows the contract's order (429, then
+    // 409, then the code). A confirmation refused as locked has spent its jti: it could only be
+    // replayed, never reused. Looking the DID up changes nothing, so it may run before the checks.
+    const [lock, firstUse, holder] = await Promise.all([lockout.isLocked(who), jti.claim(claims.deviceId, claims.jti), sessions.findDid(claims.did)]);
     if (lock.locked) {
       metrics.lockouts.inc();
       metrics.confirmationsRefused.inc({ reason: 'locked' });
@@ -62,7 +68,10 @@ export function createConfirm(deps: ConfirmDeps) {
       throw new AppError('replayed', 'This confirmation was already used.');
     }
 
-    const outcome = await sessions.confirmByDid(claims.did, who);
+    // The token is minted while the session is confirmed (a signature on a worker thread beside a
+    // store round trip); it is kept only if the confirmation wins, and nobody sees it otherwise.
+    const minting = holder.sessionId && holder.callId ? mint(holder.sessionId, holder.callId) : undefined;
+    const outcome = await sessions.confirmHolder(holder, who);
     if (outcome.kind === 'not_recognized') {
       metrics.wrongDids.inc();
       metrics.confirmationsRefused.inc({ reason: 'code_not_recognized' });
@@ -81,18 +90,18 @@ export function createConfirm(deps: ConfirmDeps) {
 
     const session = outcome.session;
     metrics.sessionOutcomes.inc({ status: 'confirmed' });
-    // The caller is waiting in silence from here: every write below overlaps the next step instead
-    // of costing its own round trip. Writes on one connection apply in the order they are sent, so
-    // the timeline still reads confirmed → token_issued → intercept_success.
-    const confirmedRecorded = audit.record('confirmed', session.callId, { sessionId: session.sessionId, deviceId: claims.deviceId, customerId: claims.customerId });
+    // The caller is waiting in silence from here, so nothing below waits for a store reply before
+    // the redirect leaves. That is safe because commands on one connection apply in the order they
+    // are sent: the token is stored before any command of the verified webhook (which Twilio can
+    // only send after our redirect) reads it, and the timeline still reads confirmed →
+    // token_issued → intercept_success. The writes' outcomes are awaited before we answer.
     // A7: the call-bound token is the only key to protected actions from now on; kept sealed on the session.
-    const minted = await deps.mintToken({ customerId: claims.customerId, callId: session.callId, sessionId: session.sessionId });
-    // The verified branch needs the token, so the redirect waits for it to be stored.
-    const tokenReady = Promise.all([
-      sessions.storeToken(session.sessionId, minted.token),
-      audit.record('token_issued', session.callId, { sessionId: session.sessionId, jti: minted.jti, expiresAt: new Date(minted.expiresAt).toISOString() }),
-    ]);
-    await Promise.all([confirmedRecorded, deps.intercept(session, tokenReady)]);
+    const confirmedRecorded = audit.record('confirmed', session.callId, { sessionId: session.sessionId, deviceId: claims.deviceId, customerId: claims.customerId });
+    const minted = await (minting && holder.callId === session.callId ? minting : mint(session.sessionId, session.callId));
+    const tokenStored = sessions.storeToken(session.sessionId, minted.token);
+    const tokenRecorded = audit.record('token_issued', session.callId, { sessionId: session.sessionId, jti: minted.jti, expiresAt: new Date(minted.expiresAt).toISOString() });
+    // Only this request saw `confirmed` (the confirm script is the claim), so it alone redirects.
+    await Promise.all([confirmedRecorded, tokenStored, tokenRecorded, deps.intercept(session)]);
     deps.onTerminal?.(session);
     return { status: 'confirmed' };
   };

@@ -19,23 +19,18 @@ export interface InterceptDeps {
 }
 
 /**
- * Moves the live call to the verified branch right after a confirmation (DESIGN B2). Claimed once
- * per session, so retried or concurrent confirmations never redirect twice. If the provider says the
+ * Moves the live call to the verified branch right after a confirmation (DESIGN B2). Called only by
+ * the one request whose confirm script moved the session to `confirmed` (that script is the claim),
+ * so retried or concurrent confirmations never redirect twice. If the provider says the
  * call is gone, the session stays confirmed (terminal), the call is ended (its token revoked) and
  * the late-confirmation policy applies. If the redirect keeps failing, the wait loop still routes the
  * caller on its next turn because every turn re-checks the session.
  */
 export function createIntercept(deps: InterceptDeps) {
   const { sessions, audit, metrics, clock } = deps;
-  /** `ready`: what the verified branch needs (the stored token); the claim is made meanwhile. */
-  return async function intercept(session: SessionView, ready: Promise<unknown> = Promise.resolve()): Promise<'redirected' | 'not_needed' | 'gone' | 'failed'> {
+  return async function intercept(session: SessionView): Promise<'redirected' | 'not_needed' | 'gone' | 'failed'> {
     const control = deps.liveCalls[session.provider];
-    if (!control) {
-      await ready;
-      return 'not_needed';
-    }
-    const [claimed] = await Promise.all([sessions.claimIntercept(session.sessionId), ready]);
-    if (!claimed) return 'not_needed';
+    if (!control) return 'not_needed';
     const ids = { sessionId: session.sessionId };
     const outcome = await control.redirect(session.callId, deps.verifiedUrl(session));
     if (outcome.kind === 'redirected') {

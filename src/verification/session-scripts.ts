@@ -143,12 +143,13 @@ return {1, '', ''}
 `,
 );
 
-/** KEYS: did. ARGV: expected value. Deletes a DID claim only if it is still ours. */
+/** KEYS: did. ARGV: session id. Deletes a DID claim only if that session still holds it (value `<sid>\n<callId>`). */
 export const releaseDid = luaScript(
   'vlReleaseDid',
   1,
   `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local v = redis.call('GET', KEYS[1])
+if v and (v == ARGV[1] or string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '\\n') then return redis.call('DEL', KEYS[1]) end
 return 0
 `,
 );

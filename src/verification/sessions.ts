@@ -25,6 +25,13 @@ export type OpenOutcome =
   | { kind: 'created' | 'existing'; session: SessionView; did: string }
   | { kind: 'ended' | 'conflict' | 'limit' | 'not_expired' | 'no_session' };
 
+/** A DID's keyed hash and the live session (and its call) holding it, if any. */
+export interface DidHolder {
+  hash: string;
+  sessionId: string | null;
+  callId: string | null;
+}
+
 export type ConfirmOutcome =
   | { kind: 'confirmed'; session: SessionView }
   /** No live pending session has this DID: one answer for wrong, expired, used, canceled and ended. */
@@ -100,20 +107,45 @@ export function createSessions(deps: SessionsDeps) {
   };
 
   /** Claims a fresh DID unique among live sessions (SET NX PX on its keyed hash). */
-  async function claimDid(sessionId: string): Promise<{ code: string; hash: string }> {
+  async function claimDid(sessionId: string, callId: string): Promise<{ code: string; hash: string }> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const code = did.generate();
       const hash = did.hash(code);
-      const ok = await redis.set(keys.did(hash), sessionId, 'PX', deps.didTtlSeconds * 1000, 'NX');
+      // The holder's call id rides along so a confirmation can mint the call's token while it confirms.
+      const ok = await redis.set(keys.did(hash), `${sessionId}\n${callId}`, 'PX', deps.didTtlSeconds * 1000, 'NX');
       if (ok === 'OK') return { code, hash };
     }
     throw new Error('could not claim a unique DID: the code space is crowded (raise DID_LENGTH)');
   }
 
+  async function findDid(code: string): Promise<DidHolder> {
+    const hash = did.hash(code);
+    const value = await redis.get(keys.did(hash));
+    if (!value) return { hash, sessionId: null, callId: null };
+    const sep = value.indexOf('\n');
+    // A claim written before the call id rode along holds the session id alone.
+    if (sep < 0) return { hash, sessionId: value, callId: null };
+    return { hash, sessionId: value.slice(0, sep), callId: value.slice(sep + 1) };
+  }
+
+  async function confirmHolder(found: DidHolder, who: { customerId: string; deviceId: string }): Promise<ConfirmOutcome> {
+    const { hash, sessionId } = found;
+    if (!sessionId) return { kind: 'not_recognized', reason: 'unknown' };
+    const [result, raw] = (await scripts.confirmSession(redis, [keys.session(sessionId), keys.callOfSession(sessionId)], [
+      clock.now(), hash, who.customerId, who.deviceId, VERIFIED_FOR_MS,
+    ])) as [string, string[]];
+    // Spent either way: a used, expired or ended code must not match again.
+    releaseSoon(hash, sessionId);
+    const s = fromHash(raw);
+    if (!s) return { kind: 'not_recognized', reason: 'unknown' };
+    if (result !== 'confirmed') return { kind: 'not_recognized', reason: result, session: publicView(s) };
+    return { kind: 'confirmed', session: publicView(s) };
+  }
+
   async function open(input: { provider: string; callId: string; channel: string }, mode: 'open' | 'reissue', maxReissues = 1): Promise<OpenOutcome> {
     const now = clock.now();
     const sessionId = newSessionId(input.callId, random.bytes(12).toString('base64url'));
-    const code = await claimDid(sessionId);
+    const code = await claimDid(sessionId, input.callId);
     const expiresAt = now + deps.didTtlSeconds * 1000;
     const [outcome, , hash] = (await scripts.openSession(redis, [keys.call(input.callId)], [
       now, sesBase(input.callId), sessionId, input.provider, code.hash, did.seal(code.code, sessionId), expiresAt,
@@ -158,20 +190,19 @@ export function createSessions(deps: SessionsDeps) {
       return s?.status === 'pending' ? did.unseal(s.didSealed, s.sessionId) : null;
     },
 
-    /** Confirms the live pending session holding this DID; exactly one concurrent caller wins. */
+    /** Which live session holds this DID (one read of its keyed hash); confirm it with `confirmHolder`. */
+    findDid,
+
+    /**
+     * Confirms the session found holding a DID, if it is still pending and the DID still its own;
+     * exactly one concurrent caller wins (the script is the claim, so the winner alone goes on to
+     * redirect the live call).
+     */
+    confirmHolder,
+
+    /** `findDid` then `confirmHolder`. */
     async confirmByDid(code: string, who: { customerId: string; deviceId: string }): Promise<ConfirmOutcome> {
-      const hash = did.hash(code);
-      const sessionId = await redis.get(keys.did(hash));
-      if (!sessionId) return { kind: 'not_recognized', reason: 'unknown' };
-      const [result, raw] = (await scripts.confirmSession(redis, [keys.session(sessionId), keys.callOfSession(sessionId)], [
-        clock.now(), hash, who.customerId, who.deviceId, VERIFIED_FOR_MS,
-      ])) as [string, string[]];
-      // Spent either way: a used, expired or ended code must not match again.
-      releaseSoon(hash, sessionId);
-      const s = fromHash(raw);
-      if (!s) return { kind: 'not_recognized', reason: 'unknown' };
-      if (result !== 'confirmed') return { kind: 'not_recognized', reason: result, session: publicView(s) };
-      return { kind: 'confirmed', session: publicView(s) };
+      return confirmHolder(await findDid(code), who);
     },
 
     /** Pending → canceled; a terminal session stays as it is. Returns the status after. */
@@ -212,11 +243,6 @@ export function createSessions(deps: SessionsDeps) {
     async tokenOf(sessionId: string): Promise<string | null> {
       const sealed = await redis.hget(keys.session(sessionId), 'tokenSealed');
       return sealed ? deps.tokenSealer.unseal(sealed, sessionId) : null;
-    },
-
-    /** Claims the live-call redirect of a session once (HSETNX); false when already claimed. */
-    async claimIntercept(sessionId: string): Promise<boolean> {
-      return (await redis.hsetnx(keys.session(sessionId), 'interceptClaimedAt', String(clock.now()))) === 1;
     },
   };
 }
