@@ -14,7 +14,7 @@ export function callTag(callId: string): string {
 export const ttl = {
   /** How long a session record stays readable after it was created (audit, polling, late confirmations). */
   sessionMs: (didTtlSeconds: number) => (didTtlSeconds + 3600) * 1000,
-  /** Per-call records: state, current session, dedup answers. Longer than any phone call we keep alive. */
+  /** Per-call records: state, current session. Longer than any phone call we keep alive. */
   callMs: 6 * 3600 * 1000,
   /**
    * A call's latest webhook answer, kept for a retry of that delivery. Twilio gives up on a webhook
