@@ -6,7 +6,7 @@ import { createLogger } from '../src/log/logger.js';
 import { caller, PUBLIC_BASE_URL, spokenCode, startTestApp, type TestApp } from './support/app.js';
 import { enrollDevice } from './support/authenticator.js';
 import { healthy, startFakeCore, type FakeCore } from './support/core-bank-fake.js';
-import { freePort } from './support/redis-server.js';
+import { freePort } from '../scripts/lib/redis-server.js';
 import { heard } from './support/twiml.js';
 
 /** Issue 3 acceptance: whole verified calls reaching the protected actions, through HTTP, real Redis. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/redis-server.js';
+import { freePort } from '../scripts/lib/redis-server.js';
 
 /** A child process with its output gathered and a way to wait for a line of it. */
 function start(args: string[], env: Record<string, string>) {

@@ -12,7 +12,7 @@ import { buildDeps, type Built } from '../src/compose.js';
 import { loadConfig } from '../src/config/load.js';
 import { makeTestDevice } from './support/device.js';
 import { freshPrefix } from './support/prefix.js';
-import { freePort } from './support/redis-server.js';
+import { freePort } from '../scripts/lib/redis-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The page polls the app; give a loaded machine time rather than a flaky second. */

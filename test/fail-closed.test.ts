@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BankingPort } from '../src/banking/port.js';
 import { caller, spokenCode, startTestApp, type TestApp } from './support/app.js';
 import { enrollDevice } from './support/authenticator.js';
-import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { startRedisServer, type RedisServer } from '../scripts/lib/redis-server.js';
 import { heard } from './support/twiml.js';
 
 describe('when the store goes away mid-call (DESIGN B3, FAIL_MODE=closed)', () => {

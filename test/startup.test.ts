@@ -11,7 +11,7 @@ import { createApp } from '../src/app.js';
 import { buildDeps } from '../src/compose.js';
 import { loadConfig } from '../src/config/load.js';
 import { freshPrefix } from './support/prefix.js';
-import { freePort } from './support/redis-server.js';
+import { freePort } from '../scripts/lib/redis-server.js';
 
 /** The app's real entry point, as `npm start` runs it, with only the given settings. */
 function startMain(env: Record<string, string>) {

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { forkServer, type ChildServer } from './ipc.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
+import { startRedisServer, type RedisServer } from '../../scripts/lib/redis-server.js';
 import { startTwilioStandIn, type TwilioStandIn } from './twilio-standin.js';
 import { createSigner, type Signer } from './webhook.js';
 

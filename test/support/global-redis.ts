@@ -1,7 +1,7 @@
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startRedisCluster, type RedisCluster } from './redis-cluster.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
+import { startRedisServer, type RedisServer } from '../../scripts/lib/redis-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { isPortFree, startRedisServer, type RedisServer } from './redis-server.js';
+import { isPortFree, startRedisServer, type RedisServer } from '../../scripts/lib/redis-server.js';
 
 export interface RedisCluster {
   nodes: { host: string; port: number }[];

@@ -3,9 +3,9 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
 /**
- * A throw-away redis-server on a free loopback port, no persistence. Copied from
- * test/support/redis-server.ts on purpose: benchmarks live outside the test suite and must not
- * import from it.
+ * A throw-away redis-server from PATH on a free loopback port, no persistence: for the tests (their
+ * global set-up, the cluster, the store-outage test) and for `npm run bench`. Never a server we did
+ * not start, so never one somebody else's data lives on.
  */
 export interface RedisServer {
   url: string;
@@ -26,14 +26,30 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
-  if (spawnSync('redis-server', ['--version']).status !== 0) {
-    throw new Error('The benchmark needs redis-server on PATH (Debian: apt-get install redis-server).');
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+export function redisServerAvailable(): boolean {
+  return spawnSync('redis-server', ['--version']).status === 0;
+}
+
+/** Starts a throw-away redis-server from PATH on a free port (no persistence). */
+export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number): Promise<RedisServer> {
+  if (!redisServerAvailable()) {
+    throw new Error(
+      'redis-server is needed on PATH (Debian: apt-get install redis-server); the tests can use REDIS_URL=redis://host:port instead.',
+    );
   }
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
