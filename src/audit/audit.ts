@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../shared/clock.js';
-import type { RedisClient } from '../store/client.js';
+import { luaScript, type RedisClient } from '../store/client.js';
 import { ttl, type Keys } from '../store/keys.js';
 import type { Metrics } from './metrics.js';
 
@@ -33,6 +33,15 @@ export interface Audit {
   timeline(callId: string): Promise<AuditEvent[]>;
 }
 
+/** One command instead of MULTI/RPUSH/PEXPIRE/EXEC: every verification step writes one of these. */
+const APPEND = luaScript(
+  'vlAuditAppend',
+  1,
+  `redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`,
+);
+
 export function createAudit(deps: { redis: RedisClient; keys: Keys; logger: Logger; clock: Clock; metrics: Metrics }): Audit {
   const { redis, keys, logger, clock, metrics } = deps;
   const log = logger.child({ component: 'audit' });
@@ -48,8 +57,7 @@ export function createAudit(deps: { redis: RedisClient; keys: Keys; logger: Logg
       const event = build(type, callId, details);
       metrics.auditEvents.inc({ type });
       log.info({ audit: event }, `audit ${type}`);
-      const key = keys.audit(callId);
-      await redis.multi().rpush(key, stored(event)).pexpire(key, ttl.auditMs).exec();
+      await APPEND(redis, [keys.audit(callId)], [stored(event), ttl.auditMs]);
     },
     logOnly(type, callId, details) {
       metrics.auditEvents.inc({ type });
