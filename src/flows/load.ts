@@ -2,10 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { FlowError, type FlowProblem } from './problems.js';
 import { flowSchema, NODE_KINDS, type Flow, type Flows } from './schema.js';
-import { checkFlow, FlowError, type CheckOptions, type FlowProblem } from './validate.js';
+import { checkFlow, type CheckOptions } from './validate.js';
 
-export { FlowError, formatProblem, type FlowProblem, type FlowProblemCode } from './validate.js';
+export { FlowError, formatProblem, type FlowProblem, type FlowProblemCode } from './problems.js';
 
 const FLOW_FILE = /\.(ya?ml|json)$/i;
 
