@@ -196,9 +196,8 @@ describe('opaque account and mobile numbers', () => {
 
   it('when an account number is logged through the app logger, then the line carries a masked form and never throws', () => {
     const lines = renderings(AccountNumber.parse('4000123412349876')).slice(-2);
-    // Top-level values go through pino's wildcard redaction, which copies them without private
-    // fields: such a copy renders fully masked. Deeper values keep their last four.
-    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ acct: '••••', nested: { deeper: ['••••9876'] }, msg: 'reading ••••9876' });
+    // At any depth the number renders through its own toJSON: masked, the last four kept.
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ acct: '••••9876', nested: { deeper: ['••••9876'] }, msg: 'reading ••••9876' });
     expect(JSON.parse(lines[1] ?? '{}')).toMatchObject({ err: { message: 'failed for ••••9876' } });
   });
 

@@ -9,54 +9,48 @@ const OWN_FIELDS = [
   'did', 'token', 'callToken', 'jws', 'accountNumber', 'number', 'mobile', 'ani', 'dnis',
   'password', 'secret', 'authToken', 'apiKey', 'bearerToken', 'accessToken', 'authorization',
 ];
-const HEADERS = ['authorization', 'cookie', '"x-twilio-signature"', '"x-api-key"', '"proxy-authorization"'];
+/** Credential headers (as Node names them: lower case). */
+const HEADERS = ['authorization', 'cookie', 'x-twilio-signature', 'x-api-key', 'proxy-authorization'];
 
 /**
- * Fields that never reach a log line whatever their value (B4 layer one): at the top level and one
- * level down (`{ form: { From } }`), and the credential headers of a request or a bare `headers`.
- * Layer two, the value scrubber for strings, lives in `scrub.ts` and catches the same values deeper
- * down or inside free text.
+ * B4 layer one: keys whose value never reaches a log line, whatever the value and at any depth
+ * (`{ form: { From } }`, `{ req: { headers: { authorization } } }`). Layer two, the value scrubber
+ * for strings, lives in `scrub.ts` and catches the same values inside free text or under other keys.
+ *
+ * Both layers run in one walk over the logged object (`scrubDeep`). pino's own `redact` did layer
+ * one with compiled wildcard paths, which cost 12 µs of a 19 µs audit line (bench: forged-signature
+ * refusal, every verification step); a Set lookup per key costs next to nothing and reaches deeper.
  */
-export const REDACT_PATHS = [
-  ...[...TWILIO_FIELDS, ...OWN_FIELDS].flatMap((f) => [f, `*.${f}`]),
-  ...HEADERS.flatMap((h) => (h.startsWith('"') ? [`req.headers[${h}]`, `headers[${h}]`, `*.headers[${h}]`] : [`req.headers.${h}`, `headers.${h}`, `*.headers.${h}`])),
-];
+export const REDACTED_KEYS: ReadonlySet<string> = new Set([...TWILIO_FIELDS, ...OWN_FIELDS, ...HEADERS]);
+const CENSOR = '[redacted]';
+const keep = (s: string) => s;
 
 export function createLogger(options: { level: string; destination?: DestinationStream; scrub?: (s: string) => string }): Logger {
-  const scrub = options.scrub;
+  const scrub = options.scrub ?? keep;
   const logger = pino(
     {
       level: options.level,
       base: { service: 'vaultline-ivr' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      ...(scrub
-        ? {
-            formatters: {
-              // Layer two: values inside strings (a DID in a message, a number in an error text…)
-              // of the logged object. Key names stay, so the redact paths above still apply to the
-              // copy.
-              log: (obj: Record<string, unknown>) => scrubDeep(obj, scrub) as Record<string, unknown>,
-            },
-            serializers: {
-              err: pino.stdSerializers.err,
-              // The message as pino finally writes it: after `%s`/`%o` interpolation, and when pino
-              // takes it from an error (`logger.error(err)`), which a per-argument hook never sees.
-              msg: (msg: unknown) => (typeof msg === 'string' ? scrub(msg) : msg),
-            },
-          }
-        : {}),
+      formatters: {
+        // Both layers over the logged object: sensitive keys censored, every other string scrubbed.
+        log: (obj: Record<string, unknown>) => scrubDeep(obj, scrub) as Record<string, unknown>,
+      },
+      serializers: {
+        err: pino.stdSerializers.err,
+        // The message as pino finally writes it: after `%s`/`%o` interpolation, and when pino
+        // takes it from an error (`logger.error(err)`), which a per-argument hook never sees.
+        msg: (msg: unknown) => (typeof msg === 'string' ? scrub(msg) : msg),
+      },
     },
     options.destination,
   );
-  if (scrub) {
-    // pino serializes a child's bindings once, at `child()`, and without `formatters.bindings`;
-    // scrub them on the way in. Children inherit this method, so grandchildren are covered too.
-    const child = logger.child;
-    logger.child = function (this: Logger, bindings, childOptions) {
-      return child.call(this, scrubDeep(bindings, scrub) as typeof bindings, childOptions);
-    } as typeof logger.child;
-  }
+  // pino serializes a child's bindings once, at `child()`, and without `formatters.bindings`;
+  // clean them on the way in. Children inherit this method, so grandchildren are covered too.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, scrubDeep(bindings, scrub) as typeof bindings, childOptions);
+  } as typeof logger.child;
   return logger;
 }
 
@@ -80,6 +74,6 @@ function scrubDeep(value: unknown, scrub: (s: string) => string, depth = 0): unk
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, scrub, depth + 1));
   const out: Record<string, unknown> = {};
   // Keys too: a map keyed by phone number, or a key carrying a line break, is as bad as a value.
-  for (const [k, v] of Object.entries(value)) out[scrub(k)] = scrubDeep(v, scrub, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[scrub(k)] = REDACTED_KEYS.has(k) ? CENSOR : scrubDeep(v, scrub, depth + 1);
   return out;
 }
