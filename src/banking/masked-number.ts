@@ -34,8 +34,8 @@ export abstract class MaskedNumber {
 
   /** "••••1234" */
   masked(): string {
-    // pino's wildcard redaction copies logged objects by prototype, without private fields: such a
-    // copy renders fully masked instead of throwing from inside the logger.
+    // A copy made by prototype, without private fields (as redaction libraries make of logged
+    // objects), renders fully masked instead of throwing from inside a logger.
     if (!(#value in this)) return MASK;
     return MASK + this.last4();
   }
