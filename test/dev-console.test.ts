@@ -178,7 +178,11 @@ describe('the /dev console in a browser (headless Chromium)', () => {
     expect(await linkPage.content()).not.toContain(ACCOUNT_NUMBER);
     await linkPage.close();
 
-    // The call's timeline has the spend and the refused second try (the page stopped refreshing at hang-up).
+    // The console's timeline keeps following the ended call: the spend and the refused second try show there too.
+    const linkEvents = async () => (await page.locator('#timeline .type').allTextContents()).filter((type) => type.startsWith('statement_link_'));
+    await eventually(linkEvents).toEqual(['statement_link_issued', 'statement_link_spent', 'statement_link_refused']);
+    expect(await page.locator('#timeline li', { hasText: 'statement_link_refused' }).locator('.details').textContent()).toContain('reason=spent');
+    // And the dev API reads the same from the audit store.
     const callSid = (await page.locator('#timeline-call').textContent()) ?? '';
     const events = ((await (await page.request.get(`${dev.url}/dev/api/calls/${callSid}/timeline`)).json()) as { events: { type: string; reason?: string }[] }).events;
     expect(events.filter((e) => e.type.startsWith('statement_link_'))).toMatchObject([

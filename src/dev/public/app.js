@@ -6,7 +6,8 @@ import { confirm, describe, enroll, loadDevice } from './authenticator.js';
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 300;
-const state = { info: null, callSid: null, after: 0, inboxAfter: 0, heardCode: null, device: null, timelineBusy: false };
+const state = { info: null, callSid: null, after: 0, inboxAfter: 0, heardCode: null, device: null, timelineBusy: false, timelineShown: 0 };
+const pause = () => new Promise((r) => setTimeout(r, POLL_MS));
 
 async function api(path, options = {}) {
   const res = await fetch(`/dev/api${path}`, {
@@ -95,14 +96,17 @@ async function pollCall(callSid) {
     status.classList.toggle('live', snap.status !== 'completed');
     setLive(snap.status !== 'completed', snap.listening);
     if (snap.entries.length > 0 || done) void refreshTimeline(callSid);
-    if (done) break;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    if (done) return followTimeline(callSid);
+    await pause();
   }
 }
 
 async function dial() {
+  // The last call's timeline stops following it here, before the new call's events are drawn.
+  state.callSid = null;
   $('transcript').replaceChildren();
   $('timeline').replaceChildren(el('li', 'empty', 'No events yet.'));
+  state.timelineShown = 0;
   state.after = 0;
   state.heardCode = null;
   $('use-heard').disabled = true;
@@ -125,12 +129,15 @@ async function press(key) {
 
 // ---- timeline and inbox ---------------------------------------------------
 
+/** Redraws the call's audit timeline when it has new events; false when it could not be read. */
 async function refreshTimeline(callSid) {
-  if (state.timelineBusy) return;
+  if (state.timelineBusy) return true;
   state.timelineBusy = true;
   try {
     const { events } = await api(`/calls/${callSid}/timeline`);
-    if (state.callSid !== callSid) return;
+    // Events are only ever appended: an unchanged count means nothing new, and the reader's scroll position holds.
+    if (state.callSid !== callSid || events.length === state.timelineShown) return true;
+    state.timelineShown = events.length;
     const list = $('timeline');
     list.replaceChildren();
     if (events.length === 0) list.append(el('li', 'empty', 'No events yet.'));
@@ -141,10 +148,24 @@ async function refreshTimeline(callSid) {
       if (details) li.append(document.createTextNode(' '), el('span', 'details', details));
       list.append(li);
     }
+    return true;
   } catch {
-    // The next transcript change tries again.
+    // During the call the next transcript change tries again; after it, followTimeline stops.
+    return false;
   } finally {
     state.timelineBusy = false;
+  }
+}
+
+/**
+ * The timeline still grows after hang-up (the caller opens the SMS link: statement_link_spent, or
+ * statement_link_refused for a used link), so it follows the ended call until another call starts.
+ * It stops when the timeline cannot be read: the app restarted or no longer keeps that call.
+ */
+async function followTimeline(callSid) {
+  for (;;) {
+    await pause();
+    if (state.callSid !== callSid || !(await refreshTimeline(callSid))) return;
   }
 }
 
