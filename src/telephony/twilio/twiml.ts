@@ -12,19 +12,21 @@ const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 /** Characters XML 1.0 cannot carry at all (xmlbuilder refuses them); a prompt loses them rather than the call failing. */
 // eslint-disable-next-line no-control-regex
 const ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Text without the characters XML cannot carry. */
+export const xmlLegal = (s: string): string => s.replace(ILLEGAL, '');
 const TEXT_SPECIAL = /[&<>\r]/;
 const ATTR_SPECIAL = /[&<"\t\n\r]/;
 
 /** xmlbuilder's textEscape. */
 function text(s: string): string {
-  const legal = s.replace(ILLEGAL, '');
+  const legal = xmlLegal(s);
   if (!TEXT_SPECIAL.test(legal)) return legal;
   return legal.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
 }
 
 /** xmlbuilder's attEscape (which the SDK uses for attribute values). */
 function attr(value: string | number | boolean): string {
-  const s = String(value).replace(ILLEGAL, '');
+  const s = xmlLegal(String(value));
   if (!ATTR_SPECIAL.test(s)) return s;
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;');
 }
