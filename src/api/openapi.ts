@@ -36,6 +36,13 @@ function buildRegistry(): OpenAPIRegistry {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'basicAuth', { type: 'http', scheme: 'basic', description: 'An API_CLIENTS `id:secret`.' });
   registry.registerComponent('securitySchemes', 'callToken', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `callToken` of a confirmed session, for this call only.' });
+  // The callback is ours to the client: what proves it is the HMAC header, so generators and linters see it as the webhook's security.
+  registry.registerComponent('securitySchemes', 'callbackSignature', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Vaultline-Signature',
+    description: '`t=<unix>,v1=<hex HMAC-SHA256(client secret, t + "." + raw body)>`: check it, and that `t` is recent, before trusting the body.',
+  });
   const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
   registry.register('Error', errorBody);
   for (const [name, description] of Object.entries(ERRORS)) {
@@ -65,6 +72,7 @@ function buildRegistry(): OpenAPIRegistry {
   registry.registerPath(
     post({
       path: `${API_BASE_PATH}/sessions`,
+      operationId: 'createSession',
       summary: 'Open (or return) the verification session of a call and get the code to speak',
       security: basic,
       request: { body: { required: true, content: { 'application/json': { schema: createSessionBody } } } },
@@ -74,6 +82,7 @@ function buildRegistry(): OpenAPIRegistry {
   registry.registerPath({
     method: 'get',
     path: `${API_BASE_PATH}/sessions/{sessionId}`,
+    operationId: 'getSession',
     summary: 'Poll a session; `callToken` once confirmed',
     security: basic,
     request: { params: sessionIdParams },
@@ -82,6 +91,7 @@ function buildRegistry(): OpenAPIRegistry {
   registry.registerPath(
     post({
       path: `${API_BASE_PATH}/sessions/{sessionId}/cancel`,
+      operationId: 'cancelSession',
       summary: 'Cancel a pending session; a terminal one stays as it is',
       security: basic,
       request: { params: sessionIdParams },
@@ -91,6 +101,7 @@ function buildRegistry(): OpenAPIRegistry {
   registry.registerPath(
     post({
       path: `${API_BASE_PATH}/sessions/{sessionId}/reissue`,
+      operationId: 'reissueSession',
       summary: 'Replace an expired session with a new one (new code), at most `maxReissues` times per call',
       security: basic,
       request: { params: sessionIdParams },
@@ -100,6 +111,7 @@ function buildRegistry(): OpenAPIRegistry {
   registry.registerPath(
     post({
       path: `${API_BASE_PATH}/calls/{callId}/end`,
+      operationId: 'endCall',
       summary: 'The call is over: its pending session ends and its call token stops working',
       security: basic,
       request: { params: callIdParams },
@@ -109,6 +121,7 @@ function buildRegistry(): OpenAPIRegistry {
   registry.registerPath(
     post({
       path: `${API_BASE_PATH}/balance`,
+      operationId: 'getBalance',
       summary: 'Balance of one account of the verified caller',
       security: [{ callToken: [] }],
       request: { body: { required: true, content: { 'application/json': { schema: balanceBody } } } },
@@ -118,6 +131,7 @@ function buildRegistry(): OpenAPIRegistry {
   registry.registerPath(
     post({
       path: `${API_BASE_PATH}/statements/sms`,
+      operationId: 'sendStatementSms',
       summary: 'Text a single-use statement link to the mobile on file',
       security: [{ callToken: [] }],
       request: { body: { required: true, content: { 'application/json': { schema: statementSmsBody } } } },
@@ -127,7 +141,9 @@ function buildRegistry(): OpenAPIRegistry {
   registry.registerWebhook({
     method: 'post',
     path: 'sessionTerminal',
-    summary: 'POSTed to a session\'s `callbackUrl` once it is terminal. Header `X-Vaultline-Signature: t=<unix>,v1=<hex HMAC-SHA256(client secret, t + "." + raw body)>`.',
+    operationId: 'sessionTerminalCallback',
+    summary: 'POSTed to a session\'s `callbackUrl` once it is terminal, signed in `X-Vaultline-Signature`.',
+    security: [{ callbackSignature: [] }],
     request: { body: { required: true, content: { 'application/json': { schema: terminalCallback } } } },
     responses: { 200: { description: 'Any 2xx stops the retries.' } },
   });
@@ -142,6 +158,8 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
     info: {
       title: 'Vaultline provider-neutral verification API',
       version: '1.0.0',
+      // Not an open-source API: integrators use it under their agreement with the bank.
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Vaultline-Proprietary' },
       description:
         'DID session proof for Genesys Cloud, NICE CXone, Five9 and agent desktops: open a session, speak its code, poll until it is terminal, then use the call token. Errors are `{ error, message }`; every answer is under 32 KB.',
     },
