@@ -4,7 +4,6 @@ import { createAudit } from './audit/audit.js';
 import { createMetrics } from './audit/metrics.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config/load.js';
-import { createDevTools } from './dev/index.js';
 import { createEngine } from './engine/engine.js';
 import { loadFlows } from './flows/load.js';
 import { createEffects } from './ivr/effects.js';
@@ -118,7 +117,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   let twilioApiBaseUrl = overrides.twilioApiBaseUrl ?? config.twilio.apiBaseUrl;
   if (!config.isProduction) {
     // Development: the built-in phone network drives our webhooks on our own port and, without
-    // TWILIO_API_BASE_URL, answers Twilio REST too; /dev is its console.
+    // TWILIO_API_BASE_URL, answers Twilio REST too; /dev is its console. Imported only here, so
+    // production never loads them (nor their devDependencies: the simulator's XML parser).
+    const { createDevTools } = await import('./dev/index.js');
     const dev = createDevTools({ config, devices, audit, restTargetIsSimulator: twilioApiBaseUrl === undefined });
     Object.assign(devRouters, dev.routers);
     twilioApiBaseUrl ??= dev.simulatorRestUrl;

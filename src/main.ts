@@ -1,10 +1,13 @@
 import { createApp } from './app.js';
 import { buildDeps } from './compose.js';
+import { loadDotEnv } from './config/dotenv.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { FlowError } from './flows/load.js';
 
 /** Start-up: config → deps → listen → drain on SIGTERM (STYLE habit 1). */
 async function main(): Promise<void> {
+  // `.env` in the working directory, when present; real environment variables win.
+  loadDotEnv();
   const config = loadConfig(process.env);
   const built = await buildDeps(config);
   const { logger } = built.deps;
@@ -51,7 +54,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof FlowError) {
+  if (err instanceof ConfigError) {
+    // One line per problem, so an operator (or a log search) sees each setting on its own.
+    console.error(['Vaultline IVR cannot start: fix these settings:', ...err.problems.map((p) => `  ${p}`)].join('\n'));
+  } else if (err instanceof FlowError) {
     console.error(`Vaultline IVR cannot start: ${err.message}`);
   } else {
     console.error('Vaultline IVR cannot start:', err instanceof Error ? err.message : err);

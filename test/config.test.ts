@@ -1,4 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 
@@ -18,8 +21,9 @@ const production = {
   TWILIO_AUTH_TOKEN: 'test-twilio-auth-token',
   TWILIO_SMS_FROM: '+15005550006',
   ADMIN_API_KEY: 'test-admin-key-0123456789',
-  API_CLIENTS: 'genesys:g-secret,five9:f-secret',
+  API_CLIENTS: 'genesys:g-secret-0123456789,five9:f-secret-0123456789',
   TOKEN_SIGNING_KEYS: JSON.stringify([signingKey]),
+  DATA_SECRET: 'test-data-secret-of-at-least-32-characters',
   REDIS_URL: 'redis://redis:6379',
   BANKING_API_URL: 'https://core.bank.example.com',
   S3_BUCKET: 'statements',
@@ -27,6 +31,8 @@ const production = {
 } as const;
 
 const PRODUCTION_REQUIRED = [
+  'PUBLIC_BASE_URL',
+  'DATA_SECRET',
   'TWILIO_ACCOUNT_SID',
   'TWILIO_AUTH_TOKEN',
   'TWILIO_SMS_FROM',
@@ -79,6 +85,7 @@ describe('loadConfig in development', () => {
         'TOKEN_SIGNING_KEYS',
         'BANK_DATA_FILE',
         'STATEMENTS_DIR',
+        'DATA_SECRET',
       ].sort(),
     );
     expect(Object.isFrozen(config)).toBe(true);
@@ -137,11 +144,11 @@ describe('loadConfig in production', () => {
       smsFrom: production.TWILIO_SMS_FROM,
     });
     expect(config.apiClients).toEqual([
-      { id: 'genesys', secret: 'g-secret' },
-      { id: 'five9', secret: 'f-secret' },
+      { id: 'genesys', secret: 'g-secret-0123456789' },
+      { id: 'five9', secret: 'f-secret-0123456789' },
     ]);
     expect(config.tokenSigningKeys.map((k) => k.kid)).toEqual(['k1']);
-    expect(config.dataSecret.length).toBe(32); // derived from the first signing key
+    expect(config.dataSecret.toString('utf8')).toBe(production.DATA_SECRET);
   });
 
   it('when the demo bank file, a local statements dir and a Twilio simulator are given explicitly, then they are honoured', () => {
@@ -159,10 +166,95 @@ describe('loadConfig in production', () => {
     expect(config.demoDefaults).toEqual([]);
   });
 
-  it('when DATA_SECRET is given, then it is the data secret instead of the derivation', () => {
-    const secret = 'a-data-secret-of-at-least-32-characters';
-    expect(loadConfig({ ...production, DATA_SECRET: secret }).dataSecret.toString('utf8')).toBe(secret);
-    expect(loadConfig(production).dataSecret.toString('utf8')).not.toBe(secret);
+  it.each(PRODUCTION_REQUIRED.map((name) => [name]))('when only %s is missing, then start-up stops naming it alone', (name) => {
+    const env: Record<string, string | undefined> = { ...production };
+    for (const n of name.split(' or ')) delete env[n];
+    const error = configErrorOf(env);
+
+    expect(error.problems).toEqual([`${name}: required in production`]);
+  });
+
+  it('when DATA_SECRET is missing, then production refuses to derive it from the signing key', () => {
+    const { DATA_SECRET: _d, ...rest } = production;
+
+    expect(configErrorOf(rest).problems).toEqual(['DATA_SECRET: required in production']);
+  });
+
+  it('when PUBLIC_BASE_URL is plain http, then production refuses it', () => {
+    expect(configErrorOf({ ...production, PUBLIC_BASE_URL: 'http://ivr.example.com' }).problems).toEqual([
+      'PUBLIC_BASE_URL: must be an https:// URL in production',
+    ]);
+  });
+
+  it('when an API client secret or the admin key is shorter than 16 characters, then production names each, never the secret', () => {
+    const error = configErrorOf({ ...production, API_CLIENTS: 'genesys:short-secret,five9:f-secret-0123456789,nice:x', ADMIN_API_KEY: 'fifteen-chars-x' });
+
+    expect(error.problems).toHaveLength(3);
+    expect(error.problems).toContain('API_CLIENTS: the secret of "genesys" is shorter than 16 characters');
+    expect(error.problems).toContain('API_CLIENTS: the secret of "nice" is shorter than 16 characters');
+    expect(error.problems.find((p) => p.startsWith('ADMIN_API_KEY'))).toMatch(/16 characters/);
+    expect(error.message).not.toContain('short-secret');
+    expect(error.message).not.toContain('fifteen-chars-x');
+  });
+
+  it('when several settings are wrong at once, then one error lists each of them on its own', () => {
+    const { DATA_SECRET: _d, TWILIO_SMS_FROM: _t, ...rest } = production;
+    const error = configErrorOf({ ...rest, PUBLIC_BASE_URL: 'http://ivr.example.com', API_CLIENTS: 'genesys:short', DID_LENGTH: '5' });
+
+    expect(error.problems).toHaveLength(5);
+    for (const name of ['DATA_SECRET', 'TWILIO_SMS_FROM', 'PUBLIC_BASE_URL', 'API_CLIENTS', 'DID_LENGTH']) {
+      expect(error.problems.filter((p) => p.startsWith(name))).toHaveLength(1);
+    }
+  });
+});
+
+describe('loadConfig with secrets in files (NAME_FILE)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vl-secrets-'));
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+
+  it('when every secret comes from a file, then their contents are used, without their trailing newline', () => {
+    const { TWILIO_AUTH_TOKEN, ADMIN_API_KEY, API_CLIENTS, TOKEN_SIGNING_KEYS, DATA_SECRET, REDIS_URL, ...rest } = production;
+    const config = loadConfig({
+      ...rest,
+      TWILIO_AUTH_TOKEN_FILE: file('twilio', `${TWILIO_AUTH_TOKEN}\n`),
+      ADMIN_API_KEY_FILE: file('admin', `${ADMIN_API_KEY}\n`),
+      API_CLIENTS_FILE: file('clients', API_CLIENTS),
+      TOKEN_SIGNING_KEYS_FILE: file('keys', `${TOKEN_SIGNING_KEYS}\n`),
+      DATA_SECRET_FILE: file('data', `${DATA_SECRET}\r\n`),
+      REDIS_URL_FILE: file('redis', `${REDIS_URL}\n`),
+    });
+
+    expect(config.twilio.authToken).toBe(TWILIO_AUTH_TOKEN);
+    expect(config.adminApiKey).toBe(ADMIN_API_KEY);
+    expect(config.apiClients.map((c) => c.id)).toEqual(['genesys', 'five9']);
+    expect(config.tokenSigningKeys.map((k) => k.kid)).toEqual(['k1']);
+    expect(config.dataSecret.toString('utf8')).toBe(DATA_SECRET);
+    expect(config.store).toEqual({ kind: 'redis', url: REDIS_URL });
+  });
+
+  it('when a NAME_FILE cannot be read, then start-up names the setting and the path', () => {
+    const { ADMIN_API_KEY: _a, ...rest } = production;
+    const missing = join(dir, 'no-such-file');
+    const error = configErrorOf({ ...rest, ADMIN_API_KEY_FILE: missing });
+
+    expect(error.problems).toEqual([`ADMIN_API_KEY_FILE: cannot read ${missing} (ENOENT)`]);
+  });
+
+  it('when both NAME and NAME_FILE are set, then start-up refuses both, naming them', () => {
+    const error = configErrorOf({ ...production, DATA_SECRET_FILE: file('data2', production.DATA_SECRET) });
+
+    expect(error.problems).toEqual(['DATA_SECRET and DATA_SECRET_FILE: both are set; give the secret one way only']);
+  });
+
+  it('when a secret from a file is refused, then the message says it came from the file', () => {
+    const { API_CLIENTS: _c, ...rest } = production;
+    const error = configErrorOf({ ...rest, API_CLIENTS_FILE: file('short', 'genesys:short\n') });
+
+    expect(error.problems).toEqual(['API_CLIENTS (from API_CLIENTS_FILE): the secret of "genesys" is shorter than 16 characters']);
   });
 });
 

@@ -242,6 +242,8 @@ describe('production', () => {
     const jwk = { ...(await exportJWK(privateKey)), kid: 'k1' };
     const config = loadConfig({
       NODE_ENV: 'production',
+      PUBLIC_BASE_URL: 'https://ivr.example.com',
+      DATA_SECRET: 'prod-data-secret-of-at-least-32-characters',
       TWILIO_ACCOUNT_SID: 'AC' + '2'.repeat(32),
       TWILIO_AUTH_TOKEN: 'prod-token-0123456789',
       TWILIO_SMS_FROM: '+15005550006',

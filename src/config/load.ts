@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { productionProblems } from './production.js';
 import { envSchema, type Env } from './schema.js';
+import { resolveSecretFiles } from './secrets.js';
 
 export type StoreConfig =
   | { kind: 'embedded' }
@@ -43,8 +44,16 @@ export interface Config {
   readonly demoDefaults: readonly string[];
 }
 
+/** Start-up refused: `problems` holds one line per missing, refused or malformed setting. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+  /** A single problem (a fixture file) or the list, under one heading. */
+  constructor(problems: string | readonly string[], heading?: string) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(heading === undefined ? list.join('; ') : `${heading}: ${list.join('; ')}`);
+    this.problems = list;
+  }
 }
 
 // Demo values: fixed so the simulator, the dev console and the README agree. Never used in production.
@@ -67,17 +76,16 @@ const jwkSchema = z
   });
 const jwkListSchema = z.array(jwkSchema).min(1);
 
-function parseSigningKeys(raw: string): SigningJwk[] {
+/** The keys, or the problem with them (without the setting's name). */
+function parseSigningKeys(raw: string): SigningJwk[] | string {
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    throw new ConfigError('TOKEN_SIGNING_KEYS: must be a JSON array of private JWKs with "kid"');
+    return 'must be a JSON array of private JWKs with "kid"';
   }
   const parsed = jwkListSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new ConfigError(`TOKEN_SIGNING_KEYS: ${parsed.error.issues.map((i) => `[${i.path.join('.')}] ${i.message}`).join('; ')}`);
-  }
+  if (!parsed.success) return parsed.error.issues.map((i) => `[${i.path.join('.')}] ${i.message}`).join('; ');
   return parsed.data as SigningJwk[];
 }
 
@@ -88,59 +96,59 @@ function parseNodes(list: string): { host: string; port: number }[] {
   });
 }
 
-/** Parses the environment into a frozen Config, or throws one ConfigError naming every bad or missing key. */
+/**
+ * Parses the environment into a frozen Config, or throws one ConfigError naming every bad, missing
+ * or refused setting (and every `NAME_FILE` that cannot be read) at once.
+ */
 export function loadConfig(source: Record<string, string | undefined>): Config {
+  const secrets = resolveSecretFiles(source);
+  const label = (name: string) => (secrets.fromFile.has(name) ? `${name} (from ${name}_FILE)` : name);
   // An empty value (`PORT=` in a .env file, `${VAR:-}` in compose) means unset for every setting,
   // not only the string ones: otherwise `PORT=` coerces to 0 and `S3_FORCE_PATH_STYLE=` is refused.
-  const given = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const given = Object.fromEntries(Object.entries(secrets.values).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const isProduction = given.NODE_ENV?.trim() === 'production';
+  const problems = [...secrets.problems];
   const parsed = envSchema.safeParse(given);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid settings: ${lines.join('; ')}`);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${label(i.path.map(String).join('.'))}: ${i.message}`));
+  if (isProduction) problems.push(...productionProblems(given, label, secrets.unreadable));
+  let tokenSigningKeys: SigningJwk[] = [];
+  if (given.TOKEN_SIGNING_KEYS !== undefined) {
+    const keys = parseSigningKeys(given.TOKEN_SIGNING_KEYS);
+    if (typeof keys === 'string') problems.push(`${label('TOKEN_SIGNING_KEYS')}: ${keys}`);
+    else tokenSigningKeys = keys;
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigError(problems, isProduction ? 'Missing or refused settings for NODE_ENV=production' : 'Invalid settings');
   }
   const env = parsed.data;
-  const isProduction = env.NODE_ENV === 'production';
   const demoDefaults: string[] = [];
-  const missing: string[] = [];
 
-  /** A setting with a demo value in development, required in production. */
-  const secret = (name: keyof typeof DEMO, value: string | undefined): string => {
+  /** The given value, or (development only: production refused above) the demo value, noted. */
+  const orDemo = (name: keyof typeof DEMO, value: string | undefined): string => {
     if (value !== undefined) return value;
-    if (isProduction) {
-      missing.push(name);
-      return '';
-    }
     demoDefaults.push(name);
     return DEMO[name];
   };
-  /** One of two settings must be given in production. */
-  const either = (a: string, b: string, given: boolean) => {
-    if (!given && isProduction) missing.push(`${a} or ${b}`);
-  };
 
   const publicBaseUrl = env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`;
-  const accountSid = secret('TWILIO_ACCOUNT_SID', env.TWILIO_ACCOUNT_SID);
-  const authToken = secret('TWILIO_AUTH_TOKEN', env.TWILIO_AUTH_TOKEN);
-  const smsFrom = secret('TWILIO_SMS_FROM', env.TWILIO_SMS_FROM);
-  const adminApiKey = secret('ADMIN_API_KEY', env.ADMIN_API_KEY);
-  const apiClientsRaw = secret('API_CLIENTS', env.API_CLIENTS);
-
-  let tokenSigningKeys: SigningJwk[] = [];
-  if (env.TOKEN_SIGNING_KEYS !== undefined) tokenSigningKeys = parseSigningKeys(env.TOKEN_SIGNING_KEYS);
-  else if (isProduction) missing.push('TOKEN_SIGNING_KEYS');
-  else demoDefaults.push('TOKEN_SIGNING_KEYS');
+  const accountSid = orDemo('TWILIO_ACCOUNT_SID', env.TWILIO_ACCOUNT_SID);
+  const authToken = orDemo('TWILIO_AUTH_TOKEN', env.TWILIO_AUTH_TOKEN);
+  const smsFrom = orDemo('TWILIO_SMS_FROM', env.TWILIO_SMS_FROM);
+  const adminApiKey = orDemo('ADMIN_API_KEY', env.ADMIN_API_KEY);
+  const apiClientsRaw = orDemo('API_CLIENTS', env.API_CLIENTS);
+  if (tokenSigningKeys.length === 0) demoDefaults.push('TOKEN_SIGNING_KEYS');
+  // Never derived from another secret: rotating the signing keys must not change code hashes or
+  // open what was sealed before (and production requires it, above).
+  const dataSecret = Buffer.from(orDemo('DATA_SECRET', env.DATA_SECRET), 'utf8');
 
   let store: StoreConfig = { kind: 'embedded' };
   if (env.REDIS_CLUSTER_NODES) store = { kind: 'cluster', nodes: parseNodes(env.REDIS_CLUSTER_NODES) };
   else if (env.REDIS_URL) store = { kind: 'redis', url: env.REDIS_URL };
-  either('REDIS_URL', 'REDIS_CLUSTER_NODES', store.kind !== 'embedded');
 
-  either('BANK_DATA_FILE', 'BANKING_API_URL', Boolean(env.BANK_DATA_FILE || env.BANKING_API_URL));
   const banking: Config['banking'] = env.BANKING_API_URL
     ? { kind: 'http', url: env.BANKING_API_URL }
-    : { kind: 'demo', file: env.BANK_DATA_FILE ?? (isProduction ? '' : (demoDefaults.push('BANK_DATA_FILE'), DEMO.BANK_DATA_FILE)) };
+    : { kind: 'demo', file: orDemo('BANK_DATA_FILE', env.BANK_DATA_FILE) };
 
-  either('STATEMENTS_DIR', 'S3_BUCKET', Boolean(env.STATEMENTS_DIR || env.S3_BUCKET));
   const statements: Config['statements'] = env.S3_BUCKET
     ? {
         kind: 's3',
@@ -149,18 +157,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
         ...(env.S3_REGION ? { region: env.S3_REGION } : {}),
         forcePathStyle: env.S3_FORCE_PATH_STYLE,
       }
-    : { kind: 'local', dir: env.STATEMENTS_DIR ?? (isProduction ? '' : (demoDefaults.push('STATEMENTS_DIR'), DEMO.STATEMENTS_DIR)) };
-
-  if (missing.length > 0) {
-    throw new ConfigError(`Missing required settings for NODE_ENV=production: ${missing.join(', ')}`);
-  }
-
-  // DATA_SECRET falls back to a derivation from the first signing key so a production deploy with
-  // only the A2 settings works; rotating that key then also rotates DID hashes (live DIDs: ≤ 10 min).
-  let dataSecret: Buffer;
-  if (env.DATA_SECRET) dataSecret = Buffer.from(env.DATA_SECRET, 'utf8');
-  else if (tokenSigningKeys[0]) dataSecret = createHash('sha256').update(`vaultline-data:${tokenSigningKeys[0].d}`).digest();
-  else dataSecret = Buffer.from(DEMO.DATA_SECRET, 'utf8');
+    : { kind: 'local', dir: orDemo('STATEMENTS_DIR', env.STATEMENTS_DIR) };
 
   const config: Config = {
     env: env.NODE_ENV,

@@ -57,7 +57,7 @@ export const envSchema = z.object({
       .optional(),
   ),
   TOKEN_SIGNING_KEYS: optionalString,
-  /** Extension: 32+ byte secret for the DID keyed hash and sealed DIDs. Derived from the signing keys when unset. */
+  /** 32+ character secret for keyed hashes and sealing; required in production, a demo value in development. */
   DATA_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   BANK_DATA_FILE: optionalString,
   BANKING_API_URL: optionalString.pipe(z.url().optional()),

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import RedisMock from 'ioredis-mock';
 import type { StoreConfig } from '../config/load.js';
 
 /** The store client: a real Redis, a Redis Cluster, or the embedded in-process store (same API). */
@@ -26,7 +25,9 @@ export async function createStore(config: StoreConfig): Promise<Store> {
   let redis: RedisClient;
   if (config.kind === 'embedded') {
     // ioredis-mock runs the same Lua scripts (via fengari) synchronously, so script atomicity holds.
-    // A unique host keeps two embedded stores in one process apart.
+    // A unique host keeps two embedded stores in one process apart. Loaded only here: it is a
+    // devDependency (with a Lua interpreter) that a production install does not have.
+    const { default: RedisMock } = await import('ioredis-mock');
     redis = new RedisMock({ host: `embedded-${randomUUID()}` }) as unknown as Redis;
   } else if (config.kind === 'redis') {
     redis = new Redis(config.url, {
