@@ -8,6 +8,7 @@ import { jsonErrorHandler, notFoundJson } from './http/json-errors.js';
 import { createOpsRouter } from './http/ops.js';
 import type { IvrDriver } from './ivr/driver.js';
 import type { Logger } from './log/logger.js';
+import type { Clock } from './shared/clock.js';
 import type { Store } from './store/client.js';
 import type { Turns } from './ivr/turns.js';
 import { createTwilioWebhooks, type FailClosedSpeech } from './telephony/twilio/webhooks.js';
@@ -17,6 +18,7 @@ import type { Sessions } from './verification/sessions.js';
 export interface AppDeps {
   config: Config;
   logger: Logger;
+  clock: Clock;
   metrics: Metrics;
   audit: Audit;
   store: Store;
@@ -56,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
       audit: deps.audit,
       metrics: deps.metrics,
       logger: deps.logger,
+      clock: deps.clock,
       failClosed: deps.failClosed,
     }),
   );

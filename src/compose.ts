@@ -232,6 +232,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const deps: AppDeps = {
     config,
     logger,
+    clock,
     metrics,
     audit,
     store,

@@ -149,7 +149,7 @@ describe.each(STORE_KINDS)('single-use statement links (A8) on the %s store', (k
     expect(refused.map((e) => e.reason)).toEqual(['expired', 'spent']);
   });
 
-  it('when a token has the wrong shape, then it is refused 410 without touching the store', async () => {
+  it('when a token has the wrong shape or bad percent-encoding, then it is refused the same 410 without touching the store', async () => {
     let storeCalls = 0;
     const s = setup({
       links: (real) => ({
@@ -160,9 +160,13 @@ describe.each(STORE_KINDS)('single-use statement links (A8) on the %s store', (k
         trySpend: (t) => (storeCalls++, real.trySpend(t)),
       }),
     });
-    for (const bad of ['short', 'x'.repeat(33), `${'a'.repeat(31)}!`, `${'a'.repeat(31)}%2F`]) {
-      expect((await request(s.app).get(`/s/${bad}`)).status).toBe(410);
-      expect((await request(s.app).post(`/s/${bad}`)).status).toBe(410);
+    const gone = (await request(s.app).get('/s/not-a-link')).text;
+    for (const bad of ['short', 'x'.repeat(33), `${'a'.repeat(31)}!`, `${'a'.repeat(31)}%2F`, '%E0%A4%A', `${'a'.repeat(30)}%E0%A4%A`, '%ZZ']) {
+      for (const method of ['get', 'post'] as const) {
+        const res = await request(s.app)[method](`/s/${bad}`);
+        expect(res.status).toBe(410);
+        expect(res.text).toBe(gone);
+      }
     }
     expect(storeCalls).toBe(0);
     // Not even the rate limiter counted them.

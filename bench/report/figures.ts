@@ -107,7 +107,6 @@ export function rows(m: Measured): Row[] {
   const f = m.forged;
   add({ id: 'forged.refuse.p50', figure: 'forged signature refused (middleware, p50; p99)', value: f.refuseUs.p50, unit: 'µs', shown: `${round(f.refuseUs.p50)} µs (p99 ${round(f.refuseUs.p99)})`, target: { op: '<=', value: 30 } });
   add({ id: 'forged.accept.p50', figure: 'genuine signature checked (middleware, p50)', value: f.acceptUs.p50, unit: 'µs' });
-  add({ id: 'forged.storeTouches', figure: 'forged: store accesses by the middleware', value: f.storeTouches, unit: '', target: { op: '=', value: 0 } });
   add({ id: 'forged.http.redisCommands', figure: `forged over HTTP (${f.http.requests} requests): Redis commands executed`, value: f.redisCommands + f.appCommands, unit: '', target: { op: '=', value: 0 } });
   add({ id: 'forged.http.redirects', figure: 'forged over HTTP: Twilio REST calls made', value: f.redirects, unit: '', target: { op: '=', value: 0 } });
   add({ id: 'forged.http.p50', figure: 'forged over HTTP: 403 latency p50 / p99 / p99.9 (16 connections)', value: f.http.latencyMs.p50, unit: 'ms', shown: ms3(f.http.latencyMs) });

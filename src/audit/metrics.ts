@@ -15,6 +15,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     confirmationsRefused: counter('vaultline_confirmations_refused_total', 'Confirmations refused', ['reason']),
     interceptFailures: counter('vaultline_intercept_failures_total', 'Live-call redirects that failed', ['reason']),
     signatureRejections: counter('vaultline_webhook_signature_rejections_total', 'Webhooks refused for a bad signature'),
+    webhookRefusals: counter('vaultline_webhook_refusals_total', 'Webhooks refused before their signature held (413 too large, 400 not a Twilio form, 403 signature)', ['status', 'reason']),
     failClosed: counter('vaultline_fail_closed_total', 'Calls routed to an agent because a dependency failed'),
     auditEvents: counter('vaultline_audit_events_total', 'Audit events recorded', ['type']),
     confirmToRedirect: new Histogram({

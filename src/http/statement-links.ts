@@ -156,6 +156,13 @@ export function createStatementLinkRouter(deps: StatementLinkRouterDeps): Router
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     if (res.headersSent) return;
+    // The router could not percent-decode the token (`/s/%E0%A4%A`): a malformed link, the same 410
+    // as any other. Its message quotes the token, so it is not logged.
+    if (err instanceof URIError) {
+      log.info({ reason: 'malformed' }, 'statement link refused');
+      html(res, 410, gonePage(langOf(req)));
+      return;
+    }
     // The error names a store or storage failure, never the token (it is only ever hashed).
     log.error({ err }, 'statement link request failed');
     html(res, 503, downPage(langOf(req)));

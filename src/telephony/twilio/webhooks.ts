@@ -1,12 +1,15 @@
-import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
+import { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import type { Audit } from '../../audit/audit.js';
 import type { Metrics } from '../../audit/metrics.js';
 import type { CallState, EngineInput } from '../../engine/types.js';
 import { isStoreError } from '../../http/json-errors.js';
 import type { IvrDriver, Turn } from '../../ivr/driver.js';
 import type { Logger } from '../../log/logger.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Sessions } from '../../verification/sessions.js';
 import { deliveryDigest, type Channel, type TurnOutcome, type Turns } from '../../ivr/turns.js';
+import { TWILIO_FORM_LIMITS, twilioFormBody } from './form-body.js';
+import { createWebhookRefusals } from './refusals.js';
 import { twilioSignature } from './signature.js';
 import { emptyTwiml, failClosedTwiml, redirectTwiml, renderTwiml } from './twiml.js';
 
@@ -25,6 +28,7 @@ export interface TwilioWebhookDeps {
   audit: Audit;
   metrics: Metrics;
   logger: Logger;
+  clock: Clock;
   failClosed: FailClosedSpeech;
 }
 
@@ -48,8 +52,10 @@ export function twilioUrls(publicBaseUrl: string) {
 export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
   const urls = twilioUrls(deps.publicBaseUrl);
   const router = Router();
-  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
-  router.use(twilioSignature(deps));
+  // Nothing with an effect before the signature: the body is read and parsed (413/400), then checked (403).
+  const refuse = createWebhookRefusals(deps);
+  router.use(...twilioFormBody(TWILIO_FORM_LIMITS, refuse));
+  router.use(twilioSignature({ authToken: deps.authToken, publicBaseUrl: deps.publicBaseUrl, refuse }));
 
   const render = (turn: Turn): TurnOutcome => ({ answer: renderTwiml(turn.outputs, turn.wait, urls.step(turn.state.turn)), state: turn.state });
 
