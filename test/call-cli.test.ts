@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../scripts/lib/redis-server.js';
+import { FIXTURE_FLOWS_DIR } from './support/flows.js';
 
 /** A child process with its output gathered and a way to wait for a line of it. */
 function start(args: string[], env: Record<string, string>) {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', ...args], {
     // Only what `npm start` needs: no REDIS_URL, so the app runs on its embedded store.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', FLOWS_DIR: FIXTURE_FLOWS_DIR, ...env },
   });
   let stdout = '';
   let stderr = '';

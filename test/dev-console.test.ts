@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { buildDeps, type Built } from '../src/compose.js';
 import { loadConfig } from '../src/config/load.js';
+import { FIXTURE_FLOWS_DIR } from './support/flows.js';
 import { makeTestDevice } from './support/device.js';
 import { freshPrefix } from './support/prefix.js';
 import { freePort } from '../scripts/lib/redis-server.js';
@@ -44,6 +45,7 @@ async function startDevApp(): Promise<{ url: string; publicBaseUrl: string; buil
     PORT: String(port),
     REDIS_URL: inject('redisUrl'),
     REDIS_KEY_PREFIX: freshPrefix('dev'),
+    FLOWS_DIR: FIXTURE_FLOWS_DIR,
     BANK_DATA_FILE: bank,
     STATEMENTS_DIR: join(dirname(bank), 'statements'),
     LOG_LEVEL: 'silent',

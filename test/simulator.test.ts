@@ -7,6 +7,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { buildDeps, type Built } from '../src/compose.js';
 import { loadConfig } from '../src/config/load.js';
+import { FIXTURE_FLOWS_DIR } from './support/flows.js';
 import { createPhoneNetwork, type PhoneNetwork } from '../src/telephony/simulator/network.js';
 import type { TranscriptEntry } from '../src/telephony/simulator/types.js';
 import { createCallsUpdate } from '../src/telephony/twilio/calls-update.js';
@@ -72,7 +73,7 @@ async function appOnSimulator(): Promise<{ phone: PhoneNetwork; built: Built; po
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const local = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: PUBLIC, REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: freshPrefix('sim'), LOG_LEVEL: 'silent' });
+  const config = loadConfig({ NODE_ENV: 'test', PUBLIC_BASE_URL: PUBLIC, REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: freshPrefix('sim'), FLOWS_DIR: FIXTURE_FLOWS_DIR, LOG_LEVEL: 'silent' });
   const phone = createPhoneNetwork({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, publicBaseUrl: PUBLIC, appBaseUrl: local });
   const built = await buildDeps(config, { twilioApiBaseUrl: `${local}/simulator/twilio`, redirectBackoffMs: [5, 10, 20] });
   const outer = express();

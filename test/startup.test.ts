@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/load.js';
 import { freshPrefix } from './support/prefix.js';
 import { freePort } from '../scripts/lib/redis-server.js';
 import { startMain } from './support/main-process.js';
+import { FIXTURE_FLOWS_DIR } from './support/flows.js';
 
 const PROD_SECRETS = {
   TWILIO_ACCOUNT_SID: 'AC' + '1'.repeat(32),
@@ -47,7 +48,7 @@ describe('start-up', () => {
 
   it('when a flow file is broken, then start-up fails naming the file and the node', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vl-flows-'));
-    const flow = parse(readFileSync('flows/main.yaml', 'utf8')) as { nodes: Record<string, { kind: string }> };
+    const flow = parse(readFileSync(join(FIXTURE_FLOWS_DIR, 'main.yaml'), 'utf8')) as { nodes: Record<string, { kind: string }> };
     const menu = flow.nodes['main-menu'];
     if (!menu) throw new Error('the shipped flow lost its main-menu node');
     menu.kind = 'menuu';

@@ -105,7 +105,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, file: string): Flo
         : `unknown kind ${JSON.stringify(kind)} (one of ${NODE_KINDS.join(', ')})`;
     return { code: 'unknown_kind', file, node: nodeId, message };
   }
-  return { code: 'schema', file, node: nodeId, message: `${rest.length > 0 ? `${rest.join('.')}: ` : ''}${issue.message}` };
+  const code = rest.join('.') === 'action' && issue.code === 'invalid_value' ? 'unknown_action' : 'schema';
+  return { code, file, node: nodeId, message: `${rest.length > 0 ? `${rest.join('.')}: ` : ''}${issue.message}` };
 }
 
 function kindOf(raw: unknown, nodeId: string): unknown {

@@ -7,6 +7,7 @@ export type FlowProblemCode =
   | 'parse'
   | 'schema'
   | 'unknown_kind'
+  | 'unknown_action'
   | 'locales'
   | 'dangling_target'
   | 'missing_prompt'

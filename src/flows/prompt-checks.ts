@@ -1,6 +1,7 @@
 import { placeholdersOf } from '../engine/prompts.js';
 import type { Add } from './problems.js';
-import { ACTION_RESULT_PROMPTS, isProtectedAction, type Flow, type FlowNode, type Kind, type NodeOf } from './schema.js';
+import { actionOf } from '../ivr/action-registry.js';
+import type { Flow, FlowNode, Kind, NodeOf } from './schema.js';
 
 /**
  * Prompt checks: every locale has a prompt table, every prompt a node speaks exists in each of them, and
@@ -33,7 +34,7 @@ const promptsOf: { [K in Kind]: (n: NodeOf<K>) => PromptUse[] } = {
     ...(n.chooseAccount
       ? [fixed('prompts.accountOption', n.prompts.accountOption, ['last4', 'n']), fixed('prompts.invalid', n.prompts.invalid)]
       : []),
-    ...(isProtectedAction(n.action) ? ACTION_RESULT_PROMPTS[n.action].map((key) => ({ field: `${n.action} result`, key })) : []),
+    ...Object.entries(actionOf(n.action).prompts).map(([role, p]) => fixed(`${n.action} ${role}`, p.key, p.params)),
   ],
   transfer: (n) => (n.prompt === undefined ? [] : [fixed('prompt', n.prompt)]),
   hangup: (n) => (n.prompt === undefined ? [] : [fixed('prompt', n.prompt)]),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACTION_NAMES, ACTIONS, isActionName } from '../ivr/action-registry.js';
 
 /**
  * The shape of a flow file (docs/flows.md). Types are inferred from these schemas, so the engine's
@@ -6,22 +7,10 @@ import { z } from 'zod';
  * Objects are strict: a typo such as `nxt:` is an error at start-up, not a silent dead branch.
  */
 
-/** Actions that read or send customer data: reachable only through a `verify` node (DESIGN A3). */
-export const PROTECTED_ACTIONS = ['balance', 'statement-sms'] as const;
-export type ProtectedAction = (typeof PROTECTED_ACTIONS)[number];
-
-export function isProtectedAction(action: string): action is ProtectedAction {
-  return (PROTECTED_ACTIONS as readonly string[]).includes(action);
+/** A protected action reads or sends customer data: reachable only through a `verify` node (DESIGN A3). */
+export function isProtectedAction(action: string): boolean {
+  return isActionName(action) && ACTIONS[action].protected;
 }
-
-/**
- * Prompt keys the backend names in `action.done` / `action.failed` for each protected action. A flow that
- * uses the action must define them in every locale; their parameters are listed in docs/flows.md.
- */
-export const ACTION_RESULT_PROMPTS: Record<ProtectedAction, readonly string[]> = {
-  balance: ['balance.result', 'balance.unavailable'],
-  'statement-sms': ['statement.sent', 'statement.unavailable'],
-};
 
 const nodeId = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a node id is letters, digits, "_", "." or "-"');
 const promptKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a prompt key is letters, digits, "_", "." or "-"');
@@ -75,7 +64,10 @@ const verifyNode = z.strictObject({
 
 const actionNode = z.strictObject({
   kind: z.literal('action'),
-  action: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'an action name is lower-case letters, digits, "." or "-"'),
+  /** One of the actions in src/ivr/action-registry.ts; a misspelled name is an error at load, not live. */
+  action: z.enum(ACTION_NAMES, {
+    error: (iss) => `unknown action ${JSON.stringify(iss.input)} (one of ${ACTION_NAMES.join(', ')})`,
+  }),
   chooseAccount: z.boolean().default(false),
   /** Statement period passed to the backend: `latest` (default), `previous`, or an explicit `YYYY-MM`. */
   period: z

@@ -3,22 +3,18 @@ import type { EffectResult } from '../engine/types.js';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
 import type { Sessions } from '../verification/sessions.js';
+import { actionOf, isActionName } from './action-registry.js';
 import type { ActionRunner } from './effects.js';
 import type { ProtectedActions } from './protected-actions.js';
 
 /** Checks a call-bound token for a call (A7); throws AppError('unauthorized') when it is not good for it. */
 export type VerifyCallToken = (token: string, expected: { callId: string }) => Promise<{ customerId: string; sessionId: string }>;
 
-/** Prompt keys of the flow per action (see ACTION_RESULT_PROMPTS in src/flows/schema.ts). */
-const PROMPTS = {
-  balance: { done: 'balance.result', failed: 'balance.unavailable' },
-  'statement-sms': { done: 'statement.sent', failed: 'statement.unavailable' },
-} as const;
-
 /**
- * The engine's protected actions for a phone call. The confirmed session was checked by the effect
- * runner; here the call-bound token minted at confirmation is checked too, for this call, before the
- * bank is asked anything (every protected action checks both).
+ * The engine's actions for a phone call, run from the registry (src/ivr/action-registry.ts). The
+ * confirmed session was checked by the effect runner; here the call-bound token minted at
+ * confirmation is checked too, for this call, before the bank is asked anything (every protected
+ * action checks both).
  */
 export function createIvrActions(deps: {
   actions: ProtectedActions;
@@ -47,31 +43,33 @@ export function createIvrActions(deps: {
   return async (call, effect): Promise<EffectResult> => {
     const claims = await tokenHolds(call.callId, call.sessionId);
     if (!claims || claims.customerId !== call.customerId) return { kind: 'action.unverified' };
-    const prompts = effect.action === 'balance' || effect.action === 'statement-sms' ? PROMPTS[effect.action] : undefined;
-    if (!prompts) throw new Error(`no protected action named "${effect.action}"`);
+    // The validator refuses unknown names at load; a saved state from an older deploy could still name one.
+    if (!isActionName(effect.action)) throw new Error(`no action named "${effect.action}"`);
+    const definition = actionOf(effect.action);
     try {
       if (effect.kind === 'accounts.list') {
         return { kind: 'accounts', accounts: await actions.accounts({ customerId: call.customerId }) };
       }
-      const protectedCall = {
-        callId: call.callId,
-        customerId: call.customerId,
-        sessionId: call.sessionId,
-        accountIndex: effect.accountIndex ?? 1,
-        locale: call.locale,
-      };
-      if (effect.action === 'balance') {
-        const answer = await actions.balance(protectedCall);
-        return { kind: 'action.done', prompt: prompts.done, params: { last4: answer.last4Spoken, amount: answer.amountSpoken } };
-      }
-      const sent = await actions.statementSms({ ...protectedCall, ...(effect.period ? { period: effect.period } : {}) });
-      return { kind: 'action.done', prompt: prompts.done, params: { last4: sent.last4Spoken } };
+      const outcome = await definition.run({
+        actions,
+        call: {
+          callId: call.callId,
+          customerId: call.customerId,
+          sessionId: call.sessionId,
+          accountIndex: effect.accountIndex ?? 1,
+          locale: call.locale,
+          ...(effect.period ? { period: effect.period } : {}),
+        },
+      });
+      const prompt = definition.prompts[outcome.prompt]?.key;
+      if (prompt === undefined) throw new Error(`action "${effect.action}" answered with an undeclared prompt "${outcome.prompt}"`);
+      return { kind: outcome.ok ? 'action.done' : 'action.failed', prompt, params: outcome.params };
     } catch (err) {
       // B3: the bank, the store or the SMS failed (also while listing the accounts): say so and go
       // back to the menu, the call stays up. Anything else is a bug and goes to the fail-closed path.
       if (!(err instanceof AppError)) throw err;
       deps.logger.warn({ callId: call.callId, action: effect.action, step: effect.kind, code: err.code }, 'protected action failed');
-      return { kind: 'action.failed', prompt: prompts.failed, params: {} };
+      return { kind: 'action.failed', prompt: definition.prompts.failed.key, params: {} };
     }
   };
 }

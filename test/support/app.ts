@@ -7,6 +7,7 @@ import { createApp } from '../../src/app.js';
 import { buildDeps, type Built, type Overrides } from '../../src/compose.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { manualClock } from '../../src/shared/clock.js';
+import { FIXTURE_FLOWS_DIR } from './flows.js';
 import { freshPrefix } from './prefix.js';
 import { startTwilioFake, type TwilioFake } from './twilio-fake.js';
 import { parseTwiml, type ParsedTwiml } from './twiml.js';
@@ -47,6 +48,7 @@ export async function startTestApp(options: { env?: Record<string, string>; over
     PUBLIC_BASE_URL,
     REDIS_URL: options.redisUrl ?? inject('redisUrl'),
     REDIS_KEY_PREFIX: freshPrefix('app'),
+    FLOWS_DIR: FIXTURE_FLOWS_DIR,
     TWILIO_API_BASE_URL: twilioFake.baseUrl,
     LOG_LEVEL: 'info',
     ...options.env,
