@@ -6,12 +6,25 @@ import { luaScript, type RedisClient } from '../store/client.js';
 import { ttl, type Keys } from '../store/keys.js';
 
 /**
- * One caller turn, exactly once (DESIGN A3: the same webhook delivered twice yields the same answer
- * and one side effect), in two store round trips:
+ * One caller turn, exactly once and only while it is the call's current turn (DESIGN A3), in two
+ * store round trips:
  *
- * - `begin` claims the call's answer slot for this delivery and, in the same script, reads the
- *   call's IVR state — or finds this delivery already answered (a retry) and replays the answer;
+ * - `begin` finds this delivery already answered (a retry: its answer is replayed), or checks that
+ *   the delivery is for the call's current turn and only then claims the call's answer slot and
+ *   reads the call's IVR state — all in one script;
  * - `commit` stores the new state and the answer together, only while the claim is still ours.
+ *
+ * A delivery is its CallSid, path and parameters (`deliveryDigest`); Twilio's
+ * `I-Twilio-Idempotency-Token` is not signed, so it never makes two different requests one, and a
+ * byte-identical request without it (or with another one) is the same delivery.
+ *
+ * A delivery that is neither a retry nor for the current turn (a stale `action` URL: a captured
+ * request replayed after newer turns) is `stale`: the script changes nothing — not the slot, so the
+ * latest delivery's retry still gets its answer, nor the state — and the webhook answers with a
+ * redirect to the current turn that speaks nothing. What a delivery is bound to (`Binding`): the
+ * call's first webhook to a call with no state; a `?t=N` URL to turn N; the intercept's URL to the
+ * verify gate whose session it confirmed. A call the store holds no state for takes any delivery as
+ * its start, as before (a store that lost a live call's state must not strand the caller).
  *
  * A call has one slot per channel (the voice flow; status callbacks), holding the latest delivery
  * only: a telephony platform waits for our answer before it sends the call's next webhook, so a
@@ -20,8 +33,22 @@ import { ttl, type Keys } from '../store/keys.js';
  * store (DIDs are kept only as keyed hashes). Before sealing they are deflated against a preset
  * dictionary of the flows' own prompts (`answerDictionary`): an answer is mostly prompt text, so
  * 500 bytes of TwiML keep as about 60 (the store's bytes per live call are a cost a bank pays).
+ *
+ * The state is stored as `<turn> <gate session id>\n<CallState JSON>`: the head is what the begin
+ * script compares a delivery's binding with (Lua has no JSON decoder on the embedded store).
  */
 export type Channel = 'voice' | 'status';
+
+/** Which turn of the call a delivery belongs to. */
+export type Binding =
+  /** The call's first webhook: current only while the call has no state. */
+  | { kind: 'new' }
+  /** An `action`/`Redirect` URL we built for turn `turn` (NaN when the URL's `t` is not a number). */
+  | { kind: 'turn'; turn: number }
+  /** The live-call intercept after a confirmation: current while the call waits at that session's gate. */
+  | { kind: 'gate'; sessionId: string }
+  /** Status callbacks: idempotent by themselves, bound to no turn. */
+  | { kind: 'any' };
 
 /** What a turn produced: the answer to send, and the call's next IVR state (none for status callbacks). */
 export interface TurnOutcome {
@@ -29,19 +56,47 @@ export interface TurnOutcome {
   state?: CallState;
 }
 
-/** The slot value is `<digest>\n<sealed answer>`; an empty answer marks the delivery in flight. */
+export type OnceResult =
+  /** This delivery's answer: just produced, or stored (a retry). */
+  | { kind: 'answer'; answer: string }
+  /** The first delivery is still being answered after the wait; `turn` is the call's turn before it. */
+  | { kind: 'busy'; turn: number }
+  /** Not a retry, not for the current turn: nothing ran. `turn` is the call's current turn. */
+  | { kind: 'stale'; turn: number };
+
+/**
+ * The slot value is `<digest>\n<sealed answer>`; an empty answer marks the delivery in flight.
+ * KEYS: slot, state. ARGV: digest, in-flight PX, binding kind (new|turn|gate|any), binding value.
+ * Reply: {'seen', answer, turn} | {'stale', '', turn} | {'claimed', state JSON or '', turn}.
+ */
 const BEGIN = luaScript(
   'vlTurnBegin',
   2,
-  `local v = redis.call('GET', KEYS[1])
+  `local state = redis.call('GET', KEYS[2])
+local turn, gate, json = '', '', ''
+if state then
+  local nl = string.find(state, '\\n', 1, true)
+  local head = string.sub(state, 1, nl - 1)
+  json = string.sub(state, nl + 1)
+  local sp = string.find(head, ' ', 1, true)
+  turn = string.sub(head, 1, sp - 1)
+  gate = string.sub(head, sp + 1)
+end
+local v = redis.call('GET', KEYS[1])
 if v then
   local sep = string.find(v, '\\n', 1, true)
-  if sep and string.sub(v, 1, sep - 1) == ARGV[1] then return {'seen', string.sub(v, sep + 1)} end
+  if sep and string.sub(v, 1, sep - 1) == ARGV[1] then return {'seen', string.sub(v, sep + 1), turn} end
+end
+if state then
+  local kind, want = ARGV[3], ARGV[4]
+  local current = kind == 'any' or (kind == 'turn' and want == turn) or (kind == 'gate' and want ~= '' and want == gate)
+  if not current then return {'stale', '', turn} end
 end
 redis.call('SET', KEYS[1], ARGV[1] .. '\\n', 'PX', ARGV[2])
-return {'claimed', redis.call('GET', KEYS[2]) or ''}`,
+return {'claimed', json, turn}`,
 );
 
+/** KEYS: slot, state. ARGV: digest, sealed answer, answer PX, state ('' = keep), state PX. */
 const COMMIT = luaScript(
   'vlTurnCommit',
   2,
@@ -51,6 +106,7 @@ redis.call('SET', KEYS[1], ARGV[1] .. '\\n' .. ARGV[2], 'PX', ARGV[3])
 return 1`,
 );
 
+/** KEYS: slot. ARGV: digest. Frees the slot only while it still holds our in-flight claim. */
 const ABANDON = luaScript(
   'vlTurnAbandon',
   1,
@@ -59,18 +115,30 @@ return 1`,
 );
 
 /**
- * A delivery's identity: the platform's idempotency token when it sends one, else the path and
- * every parameter (DESIGN A3: "or the same CallSid + path + parameters").
+ * A delivery's identity: CallSid (a parameter), path with query, and every parameter (DESIGN A3). The
+ * idempotency token is deliberately not part of it: it is unsigned, so anyone replaying a request
+ * can change it, and a genuine retry repeats the request byte for byte anyway.
  */
-export function deliveryDigest(path: string, params: Record<string, string>, idempotencyToken?: string): string {
+export function deliveryDigest(path: string, params: Record<string, string>): string {
   const h = createHash('sha256');
-  if (idempotencyToken) h.update(`token\n${idempotencyToken}`);
-  else {
-    h.update(`params\n${path}\n`);
-    for (const k of Object.keys(params).sort()) h.update(`${k}=${params[k]}\n`);
-  }
+  h.update(`params\n${path}\n`);
+  for (const k of Object.keys(params).sort()) h.update(`${k}=${params[k]}\n`);
   return h.digest('base64url');
 }
+
+const bindingArgs = (b: Binding): [string, string] => {
+  switch (b.kind) {
+    case 'new':
+    case 'any':
+      return [b.kind, ''];
+    case 'turn':
+      return ['turn', Number.isSafeInteger(b.turn) ? String(b.turn) : ''];
+    case 'gate':
+      return ['gate', b.sessionId];
+  }
+};
+
+const encodeState = (state: CallState): string => `${state.turn} ${state.verify?.sessionId ?? ''}\n${JSON.stringify(state)}`;
 
 /** zlib looks back 32 KB; a smaller dictionary is cheaper to load on every answer and holds the prompts. */
 const DICTIONARY_MAX = 8 * 1024;
@@ -93,25 +161,33 @@ export function createTurns(deps: { redis: RedisClient; keys: Keys; sealer: Seal
   const pollMs = deps.pollMs ?? 25;
 
   /**
-   * Runs `produce` once per delivery with the call's current state; returns its answer, the stored
-   * answer of a retry, or null when the first delivery is still being answered after `waitMs`.
+   * Runs `produce` once per delivery with the call's current state, when the delivery is for the
+   * call's current turn (`binding`); a retry gets the stored answer, a stale delivery nothing.
    */
   async function once(
     callId: string,
     channel: Channel,
     digest: string,
+    binding: Binding,
     produce: (state: CallState | null) => Promise<TurnOutcome>,
-  ): Promise<string | null> {
+  ): Promise<OnceResult> {
     const slot = keys.turnSlot(callId, channel);
     const stateKey = keys.ivrState(callId);
     const context = `${callId}\n${digest}`;
+    const [bindKind, bindValue] = bindingArgs(binding);
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const [kind, value] = (await BEGIN(redis, [slot, stateKey], [digest, ttl.webhookInFlightMs])) as ['seen' | 'claimed', string];
+      const [kind, value, turnText] = (await BEGIN(redis, [slot, stateKey], [digest, ttl.webhookInFlightMs, bindKind, bindValue])) as [
+        'seen' | 'stale' | 'claimed',
+        string,
+        string,
+      ];
+      const turn = turnText === '' ? 0 : Number(turnText);
+      if (kind === 'stale') return { kind: 'stale', turn };
       if (kind === 'seen') {
-        if (value !== '') return unpack(value, context);
+        if (value !== '') return { kind: 'answer', answer: unpack(value, context) };
         // The first delivery is still being answered: wait for its answer rather than run twice.
-        if (Date.now() >= deadline) return null;
+        if (Date.now() >= deadline) return { kind: 'busy', turn };
         await new Promise((r) => setTimeout(r, pollMs));
         continue;
       }
@@ -123,10 +199,10 @@ export function createTurns(deps: { redis: RedisClient; keys: Keys; sealer: Seal
         await ABANDON(redis, [slot], [digest]).catch(() => undefined);
         throw err;
       }
-      const state = outcome.state ? JSON.stringify(outcome.state) : '';
+      const state = outcome.state ? encodeState(outcome.state) : '';
       // 0 means a newer delivery took the slot meanwhile (the call was redirected): its state stands.
       await COMMIT(redis, [slot, stateKey], [digest, pack(outcome.answer, context), ttl.webhookAnswerMs, state, ttl.callMs]);
-      return outcome.answer;
+      return { kind: 'answer', answer: outcome.answer };
     }
   }
 

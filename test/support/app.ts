@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -83,9 +84,22 @@ export function newCallSid(): string {
   return 'CA' + (Date.now().toString(16) + callCounter.toString(16).padStart(6, '0')).padStart(32, '0').slice(-32);
 }
 
-/** A caller on the line: follows the TwiML like Twilio would (Gather action URLs, Redirects). */
+/** One signed webhook a caller sent: enough to replay it byte for byte. */
+export interface SentWebhook {
+  path: string;
+  params: Record<string, string>;
+  headers: Record<string, string>;
+  /** The answer it got. */
+  text: string;
+}
+
+/**
+ * A caller on the line: follows the TwiML like Twilio would (Gather action URLs, Redirects). Each
+ * webhook carries a fresh `I-Twilio-Idempotency-Token`, as Twilio's do, and is kept in `sent`.
+ */
 export function caller(t: TestApp, opts: { callSid?: string; from?: string } = {}) {
   const callSid = opts.callSid ?? newCallSid();
+  const sent: SentWebhook[] = [];
   const base = { CallSid: callSid, AccountSid: t.config.twilio.accountSid, From: opts.from ?? '+14155550101', To: '+18005550199', CallStatus: 'in-progress', Direction: 'inbound' };
   let last: ParsedTwiml | undefined;
   const pathOf = (absolute: string) => {
@@ -93,7 +107,10 @@ export function caller(t: TestApp, opts: { callSid?: string; from?: string } = {
     return absolute.slice(PUBLIC_BASE_URL.length);
   };
   const post = async (path: string, extra: Record<string, string> = {}) => {
-    const res = await t.twilioPost(path, { ...base, ...extra });
+    const params = { ...base, ...extra };
+    const headers = { 'I-Twilio-Idempotency-Token': `${callSid}-${sent.length}-${randomUUID()}` };
+    const res = await t.twilioPost(path, params, headers);
+    sent.push({ path, params, headers, text: res.text });
     if (res.status !== 200) throw new Error(`webhook ${path} answered ${res.status}`);
     if (!String(res.headers['content-type']).startsWith('text/xml')) throw new Error('webhook did not answer TwiML');
     last = parseTwiml(res.text);
@@ -101,6 +118,7 @@ export function caller(t: TestApp, opts: { callSid?: string; from?: string } = {
   };
   return {
     callSid,
+    sent,
     get last() {
       if (!last) throw new Error('no TwiML yet');
       return last;

@@ -84,7 +84,11 @@ export function emptyTwiml(): string {
   return response('');
 }
 
-/** Sends the call to fetch a fresh answer (used when a duplicate arrives while the first is still being answered). */
+/**
+ * Sends the call to fetch a fresh answer: after a pause when a duplicate arrives while the first is
+ * still being answered, at once (`pauseSeconds` 0) when a stale webhook is pointed at the current turn.
+ */
 export function redirectTwiml(url: string, pauseSeconds = 1): string {
-  return response(element('Pause', { length: pauseSeconds }, '') + element('Redirect', { method: 'POST' }, text(url)));
+  const pause = pauseSeconds > 0 ? element('Pause', { length: pauseSeconds }, '') : '';
+  return response(pause + element('Redirect', { method: 'POST' }, text(url)));
 }

@@ -7,7 +7,7 @@ import type { IvrDriver, Turn } from '../../ivr/driver.js';
 import type { Logger } from '../../log/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Sessions } from '../../verification/sessions.js';
-import { deliveryDigest, type Channel, type TurnOutcome, type Turns } from '../../ivr/turns.js';
+import { deliveryDigest, type Binding, type Channel, type TurnOutcome, type Turns } from '../../ivr/turns.js';
 import { TWILIO_FORM_LIMITS, twilioFormBody } from './form-body.js';
 import { createWebhookRefusals } from './refusals.js';
 import { twilioSignature } from './signature.js';
@@ -41,7 +41,8 @@ export function twilioUrls(publicBaseUrl: string) {
   return {
     step: (turn: number) => `${publicBaseUrl}/twilio/step?t=${turn}`,
     verified: (sessionId: string) => `${publicBaseUrl}/twilio/verified?s=${encodeURIComponent(sessionId)}`,
-    resume: () => `${publicBaseUrl}/twilio/resume`,
+    /** "Carry on where the call is": bound to the turn the call is at (or will be at) when Twilio fetches it. */
+    resume: (turn: number) => `${publicBaseUrl}/twilio/resume?t=${turn}`,
   };
 }
 
@@ -59,10 +60,14 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
 
   const render = (turn: Turn): TurnOutcome => ({ answer: renderTwiml(turn.outputs, turn.wait, urls.step(turn.state.turn)), state: turn.state });
 
-  /** Reads the call, runs `produce` once per delivery (retries replay) with the call's state, answers TwiML. */
+  /**
+   * Reads the call, runs `produce` once per delivery (retries replay) when the delivery is for the
+   * call's current turn, answers TwiML. A stale delivery runs nothing and is told where the call is.
+   */
   const webhook =
     (
       channel: Channel,
+      bindingOf: (req: Request) => Binding,
       produce: (call: { callId: string; provider: string }, params: Record<string, string>, state: CallState | null) => Promise<TurnOutcome>,
     ) =>
     async (req: Request, res: Response) => {
@@ -73,16 +78,30 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
         res.status(400).send(emptyTwiml());
         return;
       }
-      const digest = deliveryDigest(req.originalUrl, params, req.header('i-twilio-idempotency-token'));
-      const twiml = await deps.turns.once(callId, channel, digest, (state) => produce({ callId, provider: PROVIDER }, params, state));
-      res.send(twiml ?? redirectTwiml(urls.resume()));
+      const binding = bindingOf(req);
+      const digest = deliveryDigest(req.originalUrl, params);
+      const result = await deps.turns.once(callId, channel, digest, binding, (state) => produce({ callId, provider: PROVIDER }, params, state));
+      switch (result.kind) {
+        case 'answer':
+          res.send(result.answer);
+          return;
+        case 'busy':
+          // The first delivery will end its turn; look again at the turn it leads to.
+          res.send(redirectTwiml(urls.resume(result.turn + 1)));
+          return;
+        case 'stale':
+          // A stale action URL or a captured request replayed: no effect, no event, one line (DESIGN A3).
+          deps.logger.warn({ callId, path: req.path, binding: bindingLabel(binding), currentTurn: result.turn }, 'stale webhook: answered with the current turn, nothing ran');
+          res.send(redirectTwiml(urls.resume(result.turn), 0));
+          return;
+      }
     };
 
-  router.post('/voice', webhook('voice', async (call, _params, state) => render(await deps.driver.start(call, state))));
+  router.post('/voice', webhook('voice', () => ({ kind: 'new' }), async (call, _params, state) => render(await deps.driver.start(call, state))));
 
   router.post(
     '/step',
-    webhook('voice', async (call, params, state) => {
+    webhook('voice', turnOf, async (call, params, state) => {
       const digits = (params.Digits ?? '').replace(/[^0-9*#]/g, '').slice(0, 32);
       const input: EngineInput = digits ? { kind: 'digits', digits } : { kind: 'no_input' };
       return render(await deps.driver.input(call, state, input));
@@ -90,12 +109,12 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
   );
 
   // Where the live call lands after a confirmation (the intercept), and the generic "look again".
-  router.post('/verified', webhook('voice', async (call, _params, state) => render(await deps.driver.input(call, state, { kind: 'resume' }))));
-  router.post('/resume', webhook('voice', async (call, _params, state) => render(await deps.driver.input(call, state, { kind: 'resume' }))));
+  router.post('/verified', webhook('voice', gateOf, async (call, _params, state) => render(await deps.driver.input(call, state, { kind: 'resume' }))));
+  router.post('/resume', webhook('voice', turnOf, async (call, _params, state) => render(await deps.driver.input(call, state, { kind: 'resume' }))));
 
   router.post(
     '/status',
-    webhook('status', async (call, params) => {
+    webhook('status', () => ({ kind: 'any' }), async (call, params) => {
       if (FINAL_CALL_STATUSES.has(params.CallStatus ?? '')) {
         const ended = await deps.sessions.endCall(call.callId, call.provider);
         if (ended.firstTime) {
@@ -116,6 +135,23 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
   router.use(twimlErrorHandler(deps));
   return router;
 }
+
+const TURN = /^\d{1,9}$/;
+
+/** `?t=N` of the URLs we built; anything else (missing, repeated, not a number) matches no turn. */
+function turnOf(req: Request): Binding {
+  const t = req.query.t;
+  return { kind: 'turn', turn: typeof t === 'string' && TURN.test(t) ? Number(t) : Number.NaN };
+}
+
+/** `?s=<session id>` of the intercept's URL. */
+function gateOf(req: Request): Binding {
+  const s = req.query.s;
+  return { kind: 'gate', sessionId: typeof s === 'string' ? s : '' };
+}
+
+const bindingLabel = (b: Binding): string =>
+  b.kind === 'turn' ? `turn ${Number.isNaN(b.turn) ? '?' : b.turn}` : b.kind === 'gate' ? 'gate' : b.kind;
 
 /** Any failure on a /twilio route answers safe TwiML: an apology and the agent queue, never a 500. */
 function twimlErrorHandler(deps: TwilioWebhookDeps): ErrorRequestHandler {
