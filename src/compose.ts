@@ -37,7 +37,6 @@ import { createDevices } from './verification/devices.js';
 import { createDidCodec } from './verification/did.js';
 import { createIntercept } from './verification/intercept.js';
 import { createLockout } from './verification/lockout.js';
-import { createJtiGuard } from './verification/replay.js';
 import { createSessions } from './verification/sessions.js';
 import type { ApiLimits } from './api/rate-limit.js';
 import { createProviderApiRouter } from './api/router.js';
@@ -161,8 +160,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     verifier: createConfirmationVerifier({ devices, audience: config.publicBaseUrl, clock }),
     mintToken: (input) => callTokens.mint(input),
     onTerminal: (session) => void notifier.notifyTerminal(session),
-    lockout: createLockout({ redis: store.redis, keys }),
-    jti: createJtiGuard({ redis: store.redis, keys }),
+    lockout: createLockout({ redis: store.redis, keys, random }),
     sessions,
     intercept,
     audit,

@@ -9,7 +9,7 @@ import { jsonErrorHandler } from '../src/http/json-errors.js';
 import { createLogger } from '../src/log/logger.js';
 import { cryptoRandom, manualClock } from '../src/shared/clock.js';
 import { createStore, type Store } from '../src/store/client.js';
-import { createKeys, ttl, type Keys } from '../src/store/keys.js';
+import { createKeys, type Keys } from '../src/store/keys.js';
 import {
   createConfirmationVerifier,
   InvalidConfirmationError,
@@ -17,7 +17,6 @@ import {
   type ConfirmationVerifier,
 } from '../src/verification/confirmation-jws.js';
 import { createDevices } from '../src/verification/devices.js';
-import { createJtiGuard } from '../src/verification/replay.js';
 import { b64json, makeTestDevice, signConfirmation, type ConfirmationInput, type TestDeviceAlg } from './support/device.js';
 import { freshPrefix } from './support/prefix.js';
 
@@ -279,26 +278,6 @@ describe('device confirmation JWS (A4)', () => {
     it('when iat is more than 30 s in the future, then it is refused', async () => {
       const device = await enrolledDevice();
       await expectRefused(await device.sign({ iat: now() + 31, exp: now() + 90 }), 'issued_in_future');
-    });
-  });
-
-  describe('single use (jti guard; the caller answers 409 replayed)', () => {
-    it('when a device uses a jti a second time, then the claim fails; the same jti from another device is its own', async () => {
-      const guard = createJtiGuard({ redis: store.redis, keys });
-      await expect(guard.claim('dev_a', 'jti-1')).resolves.toBe(true);
-      await expect(guard.claim('dev_a', 'jti-1')).resolves.toBe(false);
-      await expect(guard.claim('dev_b', 'jti-1')).resolves.toBe(true);
-      await expect(guard.claim('dev_a', 'jti-2')).resolves.toBe(true);
-    });
-
-    it('when a jti is claimed, then it is remembered longer than a confirmation can live, and not forever', async () => {
-      await createJtiGuard({ redis: store.redis, keys }).claim('dev_a', 'jti-ttl');
-      const [key] = await store.redis.keys(`${keys.prefix}jti:*`);
-      expect(key).toBeDefined();
-      expect(key).not.toContain('jti-ttl');
-      const pttl = await store.redis.pttl(key as string);
-      expect(pttl).toBeGreaterThan((120 + 30) * 1000);
-      expect(pttl).toBeLessThanOrEqual(ttl.jtiMs);
     });
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import type { StoreConfig } from '../config/load.js';
+import { defineAllScripts } from './lua.js';
 
 /** The store client: a real Redis, a Redis Cluster, or the embedded in-process store (same API). */
 export type RedisClient = Redis | Cluster;
@@ -51,6 +52,7 @@ export async function createStore(config: StoreConfig): Promise<Store> {
     await redis.connect();
   }
   defineScripts(redis);
+  defineAllScripts(redis);
   // A dropped connection must not crash the process; commands fail and callers fail closed.
   redis.on('error', () => undefined);
   return {

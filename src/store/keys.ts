@@ -11,6 +11,11 @@ export function callTag(callId: string): string {
   return createHash('sha256').update(callId).digest('base64url').slice(0, 22);
 }
 
+/** The same for a customer id: the hash tag of everything the wrong-code limit keeps about one customer. */
+export function customerTag(customerId: string): string {
+  return createHash('sha256').update(`customer\n${customerId}`).digest('base64url').slice(0, 22);
+}
+
 export const ttl = {
   /** How long a session record stays readable after it was created (audit, polling, late confirmations). */
   sessionMs: (didTtlSeconds: number) => (didTtlSeconds + 3600) * 1000,
@@ -24,8 +29,16 @@ export const ttl = {
   webhookAnswerMs: 2 * 60 * 1000,
   /** A webhook being answered right now; a crashed instance frees the claim after this. */
   webhookInFlightMs: 15 * 1000,
-  /** Used confirmation `jti`s: longer than the confirmation lifetime plus the clock tolerance. */
-  jtiMs: (120 + 30 + 30) * 1000,
+  /**
+   * Used confirmation `jti`s (DESIGN A4): a confirmation lives at most 120 s and is accepted up to
+   * 30 s past its `exp` (the JWS clock tolerance); an instance whose clock is 30 s behind the others
+   * accepts it 30 s later still. Kept longer than all three together, measured by the store.
+   */
+  jtiMs: (120 + 30 + 30 + 30) * 1000,
+  /** A confirmation between its reservation and its outcome; a crashed instance frees it after this. */
+  codeInFlightMs: 15 * 1000,
+  /** "This device confirmed this code": a later submit of it is a double submit, not a wrong code (≥ a DID's longest life). */
+  codeConfirmedMs: (600 + 120 + 30) * 1000,
   /** Per-call audit timeline kept in the store (the JSON log lines are the durable audit record). */
   auditMs: 30 * 24 * 3600 * 1000,
   /** Idempotency-Key answers on /api/v1 (≥ 24 h). */
@@ -54,8 +67,25 @@ export function createKeys(prefix: string) {
     did: (didHash: string) => `${prefix}did:${didHash}`,
     /** Hash: an enrolled device. */
     device: (deviceId: string) => `${prefix}dev:${deviceId}`,
-    /** String, PX: a used confirmation jti. */
-    jti: (jtiHash: string) => `${prefix}jti:${jtiHash}`,
+    /**
+     * The wrong-code limit of one customer and their devices (DESIGN A4, B2): every key shares the
+     * customer's hash tag, so one script reserves against the device and the customer on Cluster.
+     */
+    wrongCodes: (customerId: string) => {
+      const base = `${prefix}w:{${customerTag(customerId)}}`;
+      return {
+        /** String counter, PX = the window: wrong codes of the customer on any device. */
+        customer: `${base}:count`,
+        /** String counter, PX = the window: wrong codes of one device. */
+        device: (deviceId: string) => `${base}:dev:${deviceId}:count`,
+        /** String, PX: a used confirmation jti of one of the customer's devices (hashed). */
+        jti: (jtiHash: string) => `${base}:jti:${jtiHash}`,
+        /** String, PX: a confirmation of this code by this device holds a reserved point right now. */
+        inFlight: (deviceId: string, didHash: string) => `${base}:dev:${deviceId}:try:${didHash}`,
+        /** String, PX: this device confirmed this code (keyed hash): submitting it again is a double submit. */
+        confirmed: (deviceId: string, didHash: string) => `${base}:dev:${deviceId}:ok:${didHash}`,
+      };
+    },
     /** rate-limiter-flexible key prefixes (it appends its own key). */
     limiter: (name: string) => `${prefix}rl:${name}`,
     /** Hash: a statement link (token stored only as a hash). */

@@ -4,7 +4,6 @@ import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
 import { InvalidConfirmationError, type ConfirmationVerifier } from './confirmation-jws.js';
 import type { Intercept } from './intercept.js';
-import type { JtiGuard } from './replay.js';
 import type { Lockout } from './lockout.js';
 import type { Sessions, SessionView } from './sessions.js';
 
@@ -17,7 +16,6 @@ export interface ConfirmDeps {
   /** Told when a session reaches a terminal state (outbound callbacks of API clients). */
   onTerminal?: (session: SessionView) => void;
   lockout: Lockout;
-  jti: JtiGuard;
   sessions: Sessions;
   intercept: Intercept;
   audit: Audit;
@@ -31,9 +29,11 @@ const NOT_RECOGNIZED = 'That code was not recognized. Check the code the phone c
  * A device confirms a DID (DESIGN A4). The checks run in the contract's order: the JWS itself
  * (401), then the lockout (429), then replay (409), then the code (422 or confirmed). One 422 for
  * every kind of unknown code, so an answer never tells a wrong code from an expired or used one.
+ * The point against the wrong-code limit is reserved before the code is evaluated (lockout.ts), so
+ * no burst of confirmations gets more than the limit's worth of guesses.
  */
 export function createConfirm(deps: ConfirmDeps) {
-  const { verifier, lockout, jti, sessions, audit, metrics } = deps;
+  const { verifier, lockout, sessions, audit, metrics } = deps;
   return async function confirm(compactJws: string): Promise<{ status: 'confirmed' }> {
     let claims;
     try {
@@ -47,43 +47,60 @@ export function createConfirm(deps: ConfirmDeps) {
       throw err;
     }
     const who = { deviceId: claims.deviceId, customerId: claims.customerId };
+    const locked = (retryAfterSeconds: number) => {
+      metrics.lockouts.inc();
+      metrics.confirmationsRefused.inc({ reason: 'locked' });
+      return new AppError('locked', 'Too many wrong codes. Try again later.', { retryAfterSeconds });
+    };
+    // Answered like any unknown code (it reveals nothing), counted as none.
+    const doubleSubmit = (callId: string | null, sessionId?: string) => {
+      metrics.confirmationsRefused.inc({ reason: 'double_submit' });
+      audit.logOnly('wrong_did', callId ?? 'unknown', { ...(sessionId ? { sessionId } : {}), reason: 'double_submit', deviceId: claims.deviceId });
+      return new AppError('code_not_recognized', NOT_RECOGNIZED);
+    };
     const mint = (sessionId: string, callId: string) => {
       const p = deps.mintToken({ customerId: claims.customerId, callId, sessionId });
       p.catch(() => undefined); // a token for a confirmation that lost is never awaited
       return p;
     };
 
-    // Three questions in one round trip; the answer still follows the contract's order (429, then
-    // 409, then the code). A confirmation refused as locked has spent its jti: it could only be
-    // replayed, never reused. Looking the DID up changes nothing, so it may run before the checks.
-    const [lock, firstUse, holder] = await Promise.all([lockout.isLocked(who), jti.claim(claims.deviceId, claims.jti), sessions.findDid(claims.did)]);
-    if (lock.locked) {
-      metrics.lockouts.inc();
-      metrics.confirmationsRefused.inc({ reason: 'locked' });
-      throw new AppError('locked', 'Too many wrong codes. Try again later.', { retryAfterSeconds: lock.retryAfterSeconds });
-    }
-
-    if (!firstUse) {
+    // The gate (lock, jti, a reserved point: one store script) and the DID's holder in one round
+    // trip. Looking the DID up changes nothing, so it may run before the gate has answered; the
+    // answers still follow the contract's order (429, then 409, then the code).
+    const didHash = sessions.hashOf(claims.did);
+    const [gate, holder] = await Promise.all([lockout.admit({ ...who, jti: claims.jti, didHash }), sessions.findDid(claims.did)]);
+    if (gate.kind === 'locked') throw locked(gate.retryAfterSeconds);
+    if (gate.kind === 'replayed') {
       metrics.confirmationsRefused.inc({ reason: 'replayed' });
       throw new AppError('replayed', 'This confirmation was already used.');
     }
+    if (gate.kind === 'double_submit') throw doubleSubmit(holder.callId);
+    const { ticket } = gate;
 
     // The token is minted while the session is confirmed (a signature on a worker thread beside a
     // store round trip); it is kept only if the confirmation wins, and nobody sees it otherwise.
     const minting = holder.sessionId && holder.callId ? mint(holder.sessionId, holder.callId) : undefined;
+    // A store failure from here on leaves the point reserved (fail closed); the request answers 503.
     const outcome = await sessions.confirmHolder(holder, who);
     if (outcome.kind === 'not_recognized') {
+      const seen = outcome.session;
+      // A code this very device confirmed (a race loser or an app's double submit) is not a guess.
+      if (seen?.status === 'confirmed' && seen.deviceId === claims.deviceId) {
+        await lockout.settle(ticket, 'double_submit');
+        throw doubleSubmit(seen.callId, seen.sessionId);
+      }
+      const settled = await lockout.settle(ticket, 'wrong');
+      if (settled.kind === 'released') throw doubleSubmit(seen?.callId ?? null, seen?.sessionId);
+      // A rider (the same code as one in flight) finds the limit reached only now: locked, uncounted.
+      if (settled.kind === 'locked') throw locked(settled.retryAfterSeconds);
       metrics.wrongDids.inc();
       metrics.confirmationsRefused.inc({ reason: 'code_not_recognized' });
-      const counted = await lockout.recordWrongCode(who);
-      if (!outcome.session) audit.logOnly('wrong_did', 'unknown', { deviceId: claims.deviceId });
-      else {
-        await audit.record('wrong_did', outcome.session.callId, { sessionId: outcome.session.sessionId, reason: outcome.reason, deviceId: claims.deviceId });
-      }
-      if (counted.nowLocked) {
+      if (!seen) audit.logOnly('wrong_did', 'unknown', { deviceId: claims.deviceId });
+      else await audit.record('wrong_did', seen.callId, { sessionId: seen.sessionId, reason: outcome.reason, deviceId: claims.deviceId });
+      if (settled.nowLocked) {
         // Alert: the device or customer just reached the wrong-code limit.
         deps.logger.warn({ alert: 'lockout', deviceId: claims.deviceId, customerId: claims.customerId }, 'wrong-code limit reached; confirmations locked');
-        audit.logOnly('lockout', outcome.session?.callId ?? '-', { deviceId: claims.deviceId, customerId: claims.customerId });
+        audit.logOnly('lockout', seen?.callId ?? '-', { deviceId: claims.deviceId, customerId: claims.customerId });
       }
       throw new AppError('code_not_recognized', NOT_RECOGNIZED);
     }
@@ -101,7 +118,9 @@ export function createConfirm(deps: ConfirmDeps) {
     const tokenStored = sessions.storeToken(session.sessionId, minted.token);
     const tokenRecorded = audit.record('token_issued', session.callId, { sessionId: session.sessionId, jti: minted.jti, expiresAt: new Date(minted.expiresAt).toISOString() });
     // Only this request saw `confirmed` (the confirm script is the claim), so it alone redirects.
-    await Promise.all([confirmedRecorded, tokenStored, tokenRecorded, deps.intercept(session)]);
+    // The point goes back beside the redirect, never before it: the caller is waiting.
+    const released = lockout.settle(ticket, 'confirmed');
+    await Promise.all([confirmedRecorded, tokenStored, tokenRecorded, released, deps.intercept(session)]);
     deps.onTerminal?.(session);
     return { status: 'confirmed' };
   };

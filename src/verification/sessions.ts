@@ -193,6 +193,9 @@ export function createSessions(deps: SessionsDeps) {
     /** Which live session holds this DID (one read of its keyed hash); confirm it with `confirmHolder`. */
     findDid,
 
+    /** A DID's keyed hash (never the DID itself) for keys that name a code. */
+    hashOf: (code: string) => did.hash(code),
+
     /**
      * Confirms the session found holding a DID, if it is still pending and the DID still its own;
      * exactly one concurrent caller wins (the script is the claim, so the winner alone goes on to
