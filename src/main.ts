@@ -2,7 +2,7 @@ import { createApp } from './app.js';
 import { buildDeps } from './compose.js';
 import { loadDotEnv } from './config/dotenv.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { FlowError } from './flows/load.js';
+import { FlowError, formatProblem } from './flows/load.js';
 
 /** Start-up: config → deps → listen → drain on SIGTERM (STYLE habit 1). */
 async function main(): Promise<void> {
@@ -58,7 +58,8 @@ main().catch((err: unknown) => {
     // One line per problem, so an operator (or a log search) sees each setting on its own.
     console.error(['Vaultline IVR cannot start: fix these settings:', ...err.problems.map((p) => `  ${p}`)].join('\n'));
   } else if (err instanceof FlowError) {
-    console.error(`Vaultline IVR cannot start: ${err.message}`);
+    // The same lines as `npm run flows -- check`: file:line, node, problem and fix.
+    console.error(['Vaultline IVR cannot start: fix these flows:', ...err.problems.map((p) => `  ${formatProblem(p)}`)].join('\n'));
   } else {
     console.error('Vaultline IVR cannot start:', err instanceof Error ? err.message : err);
   }

@@ -148,10 +148,18 @@ describe('validating one flow', () => {
     expect(problems).toEqual([expect.objectContaining({ code: 'missing_prompt', message: 'no prompts for locale "fr-CA"' })]);
   });
 
-  it('when a translation uses other placeholders than the default locale, then the prompt is named', () => {
+  it('when a translation loses a placeholder the action fills, then that prompt is named once', () => {
     const flow = fixture();
     flow.prompts['es-US'] = { ...flow.prompts['es-US'], 'balance.result': 'saldo {amount}' };
-    expect(() => validateFlow(flow, FILE)).toThrow(/flows\/main\.yaml: prompt "balance\.result" uses \{amount\} in es-US but \{last4\}, \{amount\} in en-US/);
+    expect(problemsOf(flow)).toEqual([expect.objectContaining({ code: 'prompt_placeholders', node: 'balance', path: ['prompts', 'es-US', 'balance.result'] })]);
+    expect(() => validateFlow(flow, FILE)).toThrow(/flows\/main\.yaml: node "balance": prompt "balance\.result" in es-US must use \{last4\}, \{amount\}, it uses \{amount\}/);
+  });
+
+  it('when a translation of a prompt no node speaks uses other placeholders, then the prompt is named', () => {
+    const flow = fixture();
+    flow.prompts['en-US'] = { ...flow.prompts['en-US'], spare: 'hello {name}' };
+    flow.prompts['es-US'] = { ...flow.prompts['es-US'], spare: 'hola' };
+    expect(() => validateFlow(flow, FILE)).toThrow(/flows\/main\.yaml: prompt "spare" uses none in es-US but \{name\} in en-US/);
   });
 
   it('when several things are wrong, then one FlowError lists them all, one line each', () => {
@@ -202,7 +210,7 @@ describe('loading a folder of flows', () => {
   it('when a redirect names a flow that does not exist, then the error names the file and the node', () => {
     const main = fixture();
     main.nodes.bye = { kind: 'redirect', flow: 'extras' };
-    expect(() => loadFlows(write({ 'main.json': main }))).toThrow(/main\.json: node "bye": flow → "extras" is not a flow/);
+    expect(() => loadFlows(write({ 'main.json': main }))).toThrow(/main\.json:1: node "bye": flow → "extras" is not a flow/);
   });
 
   it('when another flow redirects into the middle of a flow, then a protected action after that entry still needs a gate', () => {
@@ -213,7 +221,7 @@ describe('loading a folder of flows', () => {
       prompts: { 'en-US': { hi: 'hi', 'balance.result': '{amount}', 'balance.unavailable': 'no' } },
       nodes: { intro: { kind: 'hangup', prompt: 'hi' }, act: { kind: 'action', action: 'balance', next: 'intro', onFailure: 'intro' } },
     };
-    expect(() => loadFlows(write({ 'main.json': main, 'other.json': other }))).toThrow(/other\.json: node "act": protected action "balance" is reachable without passing a verify node/);
+    expect(() => loadFlows(write({ 'main.json': main, 'other.json': other }))).toThrow(/other\.json:1: node "act": protected action "balance" is reachable without passing a verify node/);
   });
 
   it('when no flow has id main, then start-up stops and says so', () => {
@@ -221,22 +229,22 @@ describe('loading a folder of flows', () => {
   });
 
   it('when two files use the same flow id, then the second is named', () => {
-    expect(() => loadFlows(write({ 'a.json': fixture(), 'b.json': fixture() }))).toThrow(/b\.json: flow id "main" is already used by .*a\.json/);
+    expect(() => loadFlows(write({ 'a.json': fixture(), 'b.json': fixture() }))).toThrow(/b\.json:1: flow id "main" is already used by .*a\.json/);
   });
 
   it('when the main flow has no failClosed transfer, then start-up stops', () => {
     const main = fixture();
     delete main.failClosed;
-    expect(() => loadFlows(write({ 'main.json': main }))).toThrow(/main\.json: the main flow must set failClosed/);
+    expect(() => loadFlows(write({ 'main.json': main }))).toThrow(/main\.json:1: the main flow must set failClosed/);
   });
 
   it('when a file is not valid YAML, then the error names the file', () => {
-    expect(() => loadFlows(write({ 'main.yaml': 'id: main\nnodes: [unclosed' }))).toThrow(/main\.yaml: /);
+    expect(() => loadFlows(write({ 'main.yaml': 'id: main\nnodes: [unclosed' }))).toThrow(/main\.yaml:2: /);
   });
 
   it('when a YAML file repeats a node id, then it is refused rather than the last one silently winning', () => {
     const text = 'id: main\nnodes:\n  a: { kind: hangup }\n  a: { kind: hangup }\n';
-    expect(() => loadFlows(write({ 'main.yaml': text }))).toThrow(/main\.yaml: .*unique/i);
+    expect(() => loadFlows(write({ 'main.yaml': text }))).toThrow(/main\.yaml:4: .*unique/i);
   });
 
   it('when the folder does not exist, then the FlowError says which folder', () => {

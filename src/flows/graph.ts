@@ -66,13 +66,13 @@ export function search(flow: Flow, roots: readonly string[], throughVerify: bool
 /** The flow-level targets: `start` and `home` exist, and `failClosed` is a transfer that can apologise. */
 export function checkFlowTargets(flow: Flow, add: Add): void {
   for (const field of ['start', 'home'] as const) {
-    if (!flow.nodes[flow[field]]) add('dangling_target', `${field} "${flow[field]}" is not a node of this flow`);
+    if (!flow.nodes[flow[field]]) add('dangling_target', `${field} "${flow[field]}" is not a node of this flow`, undefined, [field]);
   }
   if (flow.failClosed !== undefined) {
     const node = flow.nodes[flow.failClosed];
-    if (!node) add('dangling_target', `failClosed "${flow.failClosed}" is not a node of this flow`);
+    if (!node) add('dangling_target', `failClosed "${flow.failClosed}" is not a node of this flow`, undefined, ['failClosed']);
     else if (node.kind !== 'transfer' || node.prompt === undefined) {
-      add('fallback_not_transfer', `failClosed "${flow.failClosed}" must be a transfer node with a prompt`);
+      add('fallback_not_transfer', `failClosed "${flow.failClosed}" must be a transfer node with a prompt`, undefined, ['failClosed'], 'point failClosed at a transfer node that has a prompt (the apology)');
     }
   }
 }
@@ -84,27 +84,30 @@ export function checkTargets(
   node: FlowNode,
   flowById: ((id: string) => Flow | undefined) | undefined,
   add: Add,
+  mayExist: (flowId: string) => boolean = () => false,
 ): void {
+  const at = (field: string) => ['nodes', id, ...field.split('.')];
   for (const e of edges(node, flow)) {
-    if (!e.implied && !flow.nodes[e.target]) add('dangling_target', `${e.field} → "${e.target}" is not a node of this flow`, id);
+    if (!e.implied && !flow.nodes[e.target]) add('dangling_target', `${e.field} → "${e.target}" is not a node of this flow`, id, at(e.field));
   }
   if (node.kind === 'verify') {
     const fallback = flow.nodes[node.onFail];
     if (fallback && fallback.kind !== 'transfer') {
-      add('fallback_not_transfer', `onFail must be a transfer node (an unverified transfer), "${node.onFail}" is a ${fallback.kind}`, id);
+      add('fallback_not_transfer', `onFail must be a transfer node (an unverified transfer), "${node.onFail}" is a ${fallback.kind}`, id, at('onFail'));
     }
   }
   if (node.kind === 'action' && node.gate !== undefined) {
     const gate = flow.nodes[node.gate];
-    if (gate && gate.kind !== 'verify') add('gate', `gate "${node.gate}" must be a verify node, it is a ${gate.kind}`, id);
+    if (gate && gate.kind !== 'verify') add('gate', `gate "${node.gate}" must be a verify node, it is a ${gate.kind}`, id, at('gate'));
   }
   if (node.kind === 'redirect') {
     const target = node.flow === flow.id ? flow : flowById?.(node.flow);
     if (!target) {
-      // Without flowById (one flow validated alone) a redirect to another flow cannot be checked.
-      if (node.flow === flow.id || flowById) add('dangling_target', `flow → "${node.flow}" is not a flow`, id);
+      // Without flowById (one flow validated alone) a redirect to another flow cannot be checked; a flow
+      // whose file could not be read may be the target, and its own problem says more (no cascade).
+      if (node.flow === flow.id || (flowById && !mayExist(node.flow))) add('dangling_target', `flow → "${node.flow}" is not a flow`, id, at('flow'), 'correct the flow id, or add a flow file with that id');
     } else if (node.node !== undefined && !target.nodes[node.node]) {
-      add('dangling_target', `node → "${node.node}" is not a node of flow "${node.flow}"`, id);
+      add('dangling_target', `node → "${node.node}" is not a node of flow "${node.flow}"`, id, at('node'));
     }
   }
 }

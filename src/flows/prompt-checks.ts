@@ -13,9 +13,11 @@ interface PromptUse {
   field: string;
   key: string;
   params?: readonly string[];
+  /** The key is written on the node (not a default, not an action's): a missing one is likely a typo there. */
+  written: boolean;
 }
 
-const fixed = (field: string, key: string, params: readonly string[] = []): PromptUse => ({ field, key, params });
+const fixed = (field: string, key: string, params: readonly string[] = [], written = true): PromptUse => ({ field, key, params, written });
 
 // A Record, not a switch, so a new node kind does not compile until its prompts are declared.
 const promptsOf: { [K in Kind]: (n: NodeOf<K>) => PromptUse[] } = {
@@ -34,7 +36,7 @@ const promptsOf: { [K in Kind]: (n: NodeOf<K>) => PromptUse[] } = {
     ...(n.chooseAccount
       ? [fixed('prompts.accountOption', n.prompts.accountOption, ['last4', 'n']), fixed('prompts.invalid', n.prompts.invalid)]
       : []),
-    ...Object.entries(actionOf(n.action).prompts).map(([role, p]) => fixed(`${n.action} ${role}`, p.key, p.params)),
+    ...Object.values(actionOf(n.action).prompts).map((p) => fixed('action', p.key, p.params, false)),
   ],
   transfer: (n) => (n.prompt === undefined ? [] : [fixed('prompt', n.prompt)]),
   hangup: (n) => (n.prompt === undefined ? [] : [fixed('prompt', n.prompt)]),
@@ -56,27 +58,50 @@ export function checkLocales(flow: Flow, add: Add): void {
   }
 }
 
-/** Every prompt `node` speaks exists in every locale, with the placeholders the engine fills in. */
-export function checkPrompts(flow: Flow, id: string, node: FlowNode, add: Add): void {
-  for (const use of promptUses(node)) {
+/**
+ * Every prompt the nodes speak exists in every locale, with the placeholders the engine fills. Each
+ * prompt is checked once however many nodes speak it (a missing `menu.invalid` is one problem, not one
+ * per menu), and the message names the first node that uses it and how many others do.
+ */
+export function checkPrompts(flow: Flow, add: Add): void {
+  const usesOf = new Map<string, { node: string; use: PromptUse }[]>();
+  for (const [id, node] of Object.entries(flow.nodes)) {
+    for (const use of promptUses(node)) usesOf.set(use.key, [...(usesOf.get(use.key) ?? []), { node: id, use }]);
+  }
+  for (const [key, uses] of usesOf) {
+    const [first] = uses;
+    if (first === undefined) continue;
+    const others = uses.length > 1 ? ` (also used by ${[...new Set(uses.slice(1).map((u) => u.node))].join(', ')})` : '';
+    const nodePath = ['nodes', first.node, ...first.use.field.split('.')];
+    const missingIn = flow.locales.filter((locale) => flow.prompts[locale] && flow.prompts[locale]?.[key] === undefined);
+    // Missing everywhere and written on the node: most likely a typo in the node, so point there.
+    const typo = missingIn.length === flow.locales.length && first.use.written;
+    for (const locale of missingIn) {
+      add('missing_prompt', `prompt "${key}" (${first.use.field}) is missing in ${locale}${others}`, first.node, typo ? nodePath : ['prompts', locale],
+        typo ? `add "${key}" to every locale's prompts, or correct the key` : `add "${key}" under prompts.${locale}`);
+    }
+    const params = first.use.params;
+    if (params === undefined) continue;
     for (const locale of flow.locales) {
-      const table = flow.prompts[locale];
-      if (!table) continue; // reported once by checkLocales
-      const text = table[use.key];
-      if (text === undefined) {
-        add('missing_prompt', `prompt "${use.key}" (${use.field}) is missing in ${locale}`, id);
-        continue;
-      }
-      if (use.params === undefined) continue;
+      const text = flow.prompts[locale]?.[key];
+      if (text === undefined) continue;
       const found = placeholdersOf(text);
-      const missing = use.params.filter((p) => !found.has(p));
-      const unknown = [...found].filter((p) => !use.params?.includes(p));
+      const missing = params.filter((p) => !found.has(p));
+      const unknown = [...found].filter((p) => !params.includes(p));
       if (missing.length > 0 || unknown.length > 0) {
-        const want = use.params.length === 0 ? 'no placeholders' : use.params.map((p) => `{${p}}`).join(', ');
-        add('prompt_placeholders', `prompt "${use.key}" in ${locale} must use ${want}, it uses ${show(found)}`, id);
+        const want = params.length === 0 ? 'no placeholders' : params.map((p) => `{${p}}`).join(', ');
+        add('prompt_placeholders', `prompt "${key}" in ${locale} must use ${want}, it uses ${show(found)}${others}`, first.node, ['prompts', locale, key],
+          `write the ${locale} text of "${key}" with ${want}`);
       }
     }
   }
+}
+
+/** Keys whose placeholders checkPrompts checked against what the engine fills: not compared again. */
+function engineFilled(flow: Flow): Set<string> {
+  const keys = new Set<string>();
+  for (const node of Object.values(flow.nodes)) for (const use of promptUses(node)) if (use.params !== undefined) keys.add(use.key);
+  return keys;
 }
 
 /** A translation must fill the same placeholders as the first locale, or one language says "{amount}". */
@@ -84,14 +109,17 @@ export function checkPlaceholdersAgree(flow: Flow, add: Add): void {
   const [first, ...rest] = flow.locales;
   const base = first === undefined ? undefined : flow.prompts[first];
   if (!base) return;
+  // A prompt the engine fills was checked against its placeholders in every locale: one problem, not two.
+  const checked = engineFilled(flow);
   for (const locale of rest) {
     for (const [key, text] of Object.entries(flow.prompts[locale] ?? {})) {
       const theirs = base[key];
-      if (theirs === undefined) continue;
+      if (theirs === undefined || checked.has(key)) continue;
       const a = placeholdersOf(theirs);
       const b = placeholdersOf(text);
       if (a.size !== b.size || [...a].some((p) => !b.has(p))) {
-        add('prompt_placeholders', `prompt "${key}" uses ${show(b)} in ${locale} but ${show(a)} in ${first}`);
+        add('prompt_placeholders', `prompt "${key}" uses ${show(b)} in ${locale} but ${show(a)} in ${first}`, undefined, ['prompts', locale, key],
+          `write the ${locale} text of "${key}" with ${show(a)}`);
       }
     }
   }

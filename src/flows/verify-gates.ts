@@ -36,12 +36,19 @@ export function withGates(flow: Flow, add: Add): Flow {
     const gates = gatesOf.get(id) ?? [];
     if (node.gate !== undefined) {
       if (flow.nodes[node.gate]?.kind === 'verify' && !gates.includes(node.gate)) {
-        add('gate', `gate "${node.gate}" does not lead to this action`, id);
+        add('gate', `gate "${node.gate}" does not lead to this action`, id, ['nodes', id, 'gate'], gates.length > 0 ? `set gate: to ${gates.join(' or ')}` : 'set gate: to the verify node in front of this action, or remove it');
       }
     } else if (gates.length === 1 && gates[0] !== undefined) {
       nodes[id] = { ...node, gate: gates[0] };
     } else if (gates.length > 1 && isProtectedAction(node.action)) {
-      add('gate', `several verify nodes lead here (${gates.join(', ')}): set gate to the one to go back through`, id);
+      // The fix is on this action node, not on the verify nodes: name the field and the choices.
+      add(
+        'gate',
+        `several verify nodes lead here (${gates.join(', ')}), so the one a caller goes back through when the call is no longer verified is not known`,
+        id,
+        ['nodes', id],
+        `add "gate: ${gates[0]}" (or ${gates.slice(1).join(', ')}) to node "${id}"`,
+      );
     }
   }
   return { ...flow, nodes };
