@@ -2,15 +2,21 @@
  * `npm run flows -- <command>`: the flow author's tools, none of which starts the app.
  *
  *   npm run flows -- check [dir] [--json]   validate flows/ (or dir) with the start-up checks; exit 1 on any problem
+ *   npm run flows -- test [dir]             run the conversation tests dir/tests/*.yaml (default flows/) on the real app
  *   npm run flows -- docs                   rewrite the actions table of docs/flows.md from the action registry
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { startConversationApp } from './lib/conversations/app.js';
+import { ConversationFailure, runCall } from './lib/conversations/run.js';
+import { listConversationFiles, readConversationFile } from './lib/conversations/spec.js';
 import { withActionsTable } from '../src/flows/action-docs.js';
 import { FlowError, formatProblem, loadFlows, type FlowProblem } from '../src/flows/load.js';
 
 const USAGE = `usage: npm run flows -- <command>
   check [dir] [--json]   validate the flows in dir (default flows/) as start-up does; exit 1 on any problem
+  test [dir]             run the conversation tests in dir/tests/*.yaml against the real app on the built-in simulator
   docs                   rewrite the actions table of docs/flows.md from src/ivr/action-registry.ts`;
 
 const { values, positionals } = parseArgs({
@@ -33,6 +39,37 @@ function check(dir = 'flows'): number {
   return problems.length === 0 ? 0 : 1;
 }
 
+async function test(dir = 'flows'): Promise<number> {
+  const files = listConversationFiles(path.join(dir, 'tests'));
+  if (files.length === 0) {
+    console.error(`${dir}/tests: no conversation tests (*.yaml)`);
+    return 1;
+  }
+  let failed = 0;
+  let passed = 0;
+  for (const file of files) {
+    const calls = readConversationFile(file);
+    const app = await startConversationApp({ flowsDir: dir });
+    try {
+      for (const call of calls) {
+        try {
+          await runCall(app, call);
+          passed++;
+          console.log(`  ok    ${call.name}`);
+        } catch (err) {
+          if (!(err instanceof ConversationFailure)) throw err;
+          failed++;
+          console.log(`  FAIL  ${call.name}\n        ${err.message}`);
+        }
+      }
+    } finally {
+      await app.close();
+    }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
 function docs(): number {
   const file = 'docs/flows.md';
   const before = readFileSync(file, 'utf8');
@@ -46,10 +83,10 @@ if (values.help || command === undefined) {
   console.log(USAGE);
   process.exit(command === undefined && !values.help ? 2 : 0);
 }
-const commands: Record<string, () => number> = { check: () => check(args[0]), docs };
+const commands: Record<string, () => number | Promise<number>> = { check: () => check(args[0]), test: () => test(args[0]), docs };
 const run = commands[command];
 if (!run) {
   console.error(`unknown command "${command}"\n${USAGE}`);
   process.exit(2);
 }
-process.exitCode = run();
+process.exitCode = await run();
