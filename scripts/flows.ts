@@ -19,10 +19,18 @@ const USAGE = `usage: npm run flows -- <command>
   test [dir]             run the conversation tests in dir/tests/*.yaml against the real app on the built-in simulator
   docs                   rewrite the actions table of docs/flows.md from src/ivr/action-registry.ts`;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-});
+const { values, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    // A mistyped option is one line, not a stack trace.
+    console.error(`flows: ${err instanceof Error ? err.message : String(err)} (see --help)`);
+    process.exit(2);
+  }
+})();
 const [command, ...args] = positionals;
 
 function check(dir = 'flows'): number {
