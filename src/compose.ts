@@ -84,8 +84,10 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const scrub = createScrubber([config.twilio.authToken, config.adminApiKey, ...config.apiClients.map((c) => c.secret)]);
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, scrub, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
   // Flows are validated before anything connects: a broken flow file stops start-up here.
-  const flows = loadFlows(config.flowsDir);
-  const engine = createEngine(flows);
+  let flows = loadFlows(config.flowsDir);
+  let engine = createEngine(flows);
+  // Calls reach the engine through this, so a reload of flows/ (development) applies to the next turn.
+  const liveEngine = { start: (locale?: string) => engine.start(locale), step: (...a: Parameters<typeof engine.step>) => engine.step(...a) };
 
   const store = overrides.store ?? (await createStore(config.store));
   const keys = createKeys(config.keyPrefix);
@@ -119,7 +121,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     // TWILIO_API_BASE_URL, answers Twilio REST too; /dev is its console. Imported only here, so
     // production never loads them (nor their devDependencies: the simulator's XML parser).
     const { createDevTools } = await import('./dev/index.js');
-    const dev = createDevTools({ config, devices, audit, restTargetIsSimulator: twilioApiBaseUrl === undefined });
+    const dev = createDevTools({ config, devices, audit, restTargetIsSimulator: twilioApiBaseUrl === undefined, flows: () => flows });
     Object.assign(devRouters, dev.routers);
     twilioApiBaseUrl ??= dev.simulatorRestUrl;
   }
@@ -219,7 +221,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   });
   const actions = createIvrActions({ actions: protectedActions, sessions, verifyToken: (t, e) => callTokens.verify(t, e), audit, logger });
   const effects = createEffects({ sessions, audit, metrics, actions });
-  const driver = createIvrDriver({ engine, effects });
+  const driver = createIvrDriver({ engine: liveEngine, effects });
   const turns = createTurns({
     redis: store.redis,
     keys,
