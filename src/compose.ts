@@ -6,6 +6,7 @@ import type { AppDeps } from './app.js';
 import type { Config } from './config/load.js';
 import { createEngine } from './engine/engine.js';
 import { loadFlows } from './flows/load.js';
+import { watchFlows } from './flows/watch.js';
 import { createEffects } from './ivr/effects.js';
 import { answerDictionary, createTurns } from './ivr/turns.js';
 import { createIvrDriver } from './ivr/driver.js';
@@ -88,6 +89,18 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   let engine = createEngine(flows);
   // Calls reach the engine through this, so a reload of flows/ (development) applies to the next turn.
   const liveEngine = { start: (locale?: string) => engine.start(locale), step: (...a: Parameters<typeof engine.step>) => engine.step(...a) };
+  // Development reloads flows/ on change; a broken edit keeps these and logs its problems (docs/flows.md).
+  const flowWatch =
+    config.env === 'development'
+      ? watchFlows({
+          dir: config.flowsDir,
+          logger,
+          onReload: (next) => {
+            engine = createEngine(next);
+            flows = next;
+          },
+        })
+      : undefined;
 
   const store = overrides.store ?? (await createStore(config.store));
   const keys = createKeys(config.keyPrefix);
@@ -250,6 +263,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     deps,
     notifier,
     close: async () => {
+      flowWatch?.close();
       await notifier.idle();
       callsUpdate.close();
       if (!overrides.store) await store.close();
