@@ -4,9 +4,9 @@ import { createAudit } from './audit/audit.js';
 import { createMetrics } from './audit/metrics.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config/load.js';
+import { createPromptCatalogue } from './engine/catalogue.js';
 import { createEngine } from './engine/engine.js';
 import { loadFlows } from './flows/load.js';
-import { watchFlows } from './flows/watch.js';
 import { createEffects } from './ivr/effects.js';
 import { answerDictionary, createTurns } from './ivr/turns.js';
 import { createIvrDriver } from './ivr/driver.js';
@@ -25,6 +25,7 @@ import { createDemoBank } from './banking/demo-bank.js';
 import { createHttpBank } from './banking/http-bank.js';
 import type { BankingPort } from './banking/port.js';
 import { createStatementLinks } from './statements/links.js';
+import { createStatementSmsLimit } from './statements/sms-limit.js';
 import { createLocalStatementRouter, createLocalStatementStore, LOCAL_STATEMENTS_PATH } from './statements/local-store.js';
 import { createS3StatementStore } from './statements/s3-store.js';
 import { MAX_PRESIGN_SECONDS, type StatementStore } from './statements/store.js';
@@ -85,22 +86,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const scrub = createScrubber([config.twilio.authToken, config.adminApiKey, ...config.apiClients.map((c) => c.secret)]);
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, scrub, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
   // Flows are validated before anything connects: a broken flow file stops start-up here.
-  let flows = loadFlows(config.flowsDir);
-  let engine = createEngine(flows);
-  // Calls reach the engine through this, so a reload of flows/ (development) applies to the next turn.
-  const liveEngine = { start: (locale?: string) => engine.start(locale), step: (...a: Parameters<typeof engine.step>) => engine.step(...a) };
-  // Development reloads flows/ on change; a broken edit keeps these and logs its problems (docs/flows.md).
-  const flowWatch =
-    config.env === 'development'
-      ? watchFlows({
-          dir: config.flowsDir,
-          logger,
-          onReload: (next) => {
-            engine = createEngine(next);
-            flows = next;
-          },
-        })
-      : undefined;
+  const flows = loadFlows(config.flowsDir);
+  const engine = createEngine(flows);
+  const catalogue = createPromptCatalogue(flows);
 
   const store = overrides.store ?? (await createStore(config.store));
   const keys = createKeys(config.keyPrefix);
@@ -134,7 +122,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     // TWILIO_API_BASE_URL, answers Twilio REST too; /dev is its console. Imported only here, so
     // production never loads them (nor their devDependencies: the simulator's XML parser).
     const { createDevTools } = await import('./dev/index.js');
-    const dev = createDevTools({ config, devices, audit, restTargetIsSimulator: twilioApiBaseUrl === undefined, flows: () => flows });
+    const dev = createDevTools({ config, devices, audit, restTargetIsSimulator: twilioApiBaseUrl === undefined });
     Object.assign(devRouters, dev.routers);
     twilioApiBaseUrl ??= dev.simulatorRestUrl;
   }
@@ -208,6 +196,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     statements,
     links,
     sms: createTwilioSmsSender(twilioClient, { from: config.twilio.smsFrom }),
+    smsLimit: createStatementSmsLimit({ redis: store.redis, keys }),
+    catalogue,
     audit,
     logger,
     publicBaseUrl: config.publicBaseUrl,
@@ -226,6 +216,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     verifyCallToken: (token, request) => callTokens.verify(token, request),
     callTokenOf: (sessionId) => sessions.tokenOf(sessionId),
     actions: protectedActions,
+    catalogue,
     notifier,
     allowLoopbackHttpCallbacks: !config.isProduction,
     publicBaseUrl: config.publicBaseUrl,
@@ -233,8 +224,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     ...(overrides.apiLimits ? { limits: overrides.apiLimits } : {}),
   });
   const actions = createIvrActions({ actions: protectedActions, sessions, verifyToken: (t, e) => callTokens.verify(t, e), audit, logger });
-  const effects = createEffects({ sessions, audit, metrics, actions });
-  const driver = createIvrDriver({ engine: liveEngine, effects });
+  const effects = createEffects({ sessions, audit, metrics, actions, clock });
+  const driver = createIvrDriver({ engine, effects });
   const turns = createTurns({
     redis: store.redis,
     keys,
@@ -263,7 +254,6 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     deps,
     notifier,
     close: async () => {
-      flowWatch?.close();
       await notifier.idle();
       callsUpdate.close();
       if (!overrides.store) await store.close();

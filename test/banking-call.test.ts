@@ -88,7 +88,7 @@ describe('a verified call reaching the protected actions (demo bank, local state
   it('when the caller asks for the statement, then the SMS goes to the mobile on file and its link shows a page, downloads the PDF once, then answers 410', async () => {
     t = await startTestApp();
     const { call, verified } = await verifiedCall(t, '2', 'cust_001', '+14155550999');
-    expect(heard(verified)).toMatch(/latest statement, press 1/);
+    expect(heard(verified)).toMatch(/For October 2026, press 1\./);
     const sent = await call.press('1');
     expect(heard(sent)).toContain("We've sent a link to your mobile ending in 0 1 0 1.");
     expect(heard(sent)).toMatch(MAIN_MENU);
@@ -133,7 +133,7 @@ describe('a verified call reaching the protected actions (demo bank, local state
     );
   });
 
-  it('when the caller asks for the previous period, then the link is for that statement', async () => {
+  it('when the caller picks the second month offered, then the link is for that statement', async () => {
     t = await startTestApp();
     const { call } = await verifiedCall(t, '2');
     await call.press('2');
@@ -150,7 +150,7 @@ describe('a verified call reaching the protected actions (demo bank, local state
     t = await startTestApp();
     t.twilioFake.respond((r) => (r.path.endsWith('/Messages.json') ? { status: 500, body: { code: 20500, message: 'Internal Server Error' } } : undefined));
     const { call, verified } = await verifiedCall(t, '2');
-    expect(heard(verified)).toMatch(/latest statement/);
+    expect(heard(verified)).toMatch(/For October 2026, press 1/);
     const failed = await call.press('1');
     expect(heard(failed)).toMatch(/couldn't send your statement/);
     expect(heard(failed)).toMatch(MAIN_MENU);
@@ -234,8 +234,8 @@ describe('a verified call reaching the protected actions (demo bank, local state
         }
         healthy(req, res);
       });
-      const { call } = await verifiedCall(t, '2');
-      const failed = await call.press('1');
+      // The month question needs the list: with the list down the apology comes at once.
+      const { call, verified: failed } = await verifiedCall(t, '2');
       expect(heard(failed)).toMatch(/couldn't send your statement/);
       expect(failed.gather).toBeDefined();
       expect(t.twilioFake.messages()).toHaveLength(0);

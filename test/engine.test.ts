@@ -16,8 +16,7 @@ const engine = createEngine(fixtureFlows);
 // The fixture's English prompts.
 const EN = {
   welcome: /^Thank you for calling Vaultline Bank/,
-  menu: 'For your account balance, press 1. To get a statement by text message, press 2. To speak with an agent, press 0.',
-  statementPeriod: 'For your latest statement, press 1. For the previous one, press 2.',
+  menu: 'For your account balance, press 1. To get a statement by text message, press 2. To speak with an agent, press 0. Para español, oprima 9.',
   invalid: 'Sorry, that is not an option.',
   noInput: "Sorry, I didn't get your choice.",
   code: (spoken: string) =>
@@ -240,8 +239,7 @@ describe('the verify gate', () => {
     c.press('2');
     expect(c.effect()).toEqual({ kind: 'verify.open' });
     c.answer({ kind: 'verify.already_verified' });
-    expect(c.said()).toEqual([EN.statementPeriod]);
-    c.press('1');
+    expect(c.said()).toEqual([]);
     expect(c.effect()).toEqual({ kind: 'accounts.list', action: 'statement-sms' });
     expect(c.state).toMatchObject({ node: 'statement-sms', verified: true });
   });
@@ -338,21 +336,26 @@ describe('protected actions', () => {
     c.answer({ kind: 'action.done', prompt: 'balance.result', params: { last4: '9 8 7 6', amount: '$1' } });
     c.press('2');
     c.answer({ kind: 'verify.already_verified' });
-    c.press('1');
     c.answer({ kind: 'accounts', accounts: [{ last4: '9876' }] });
-    expect(c.effect()).toEqual({ kind: 'action', action: 'statement-sms', accountIndex: 1, period: 'latest' });
+    expect(c.effect()).toEqual({ kind: 'statements.list', action: 'statement-sms', accountIndex: 1 });
+    c.answer({ kind: 'periods', periods: ['2026-10'] });
+    expect(c.effect()).toEqual({ kind: 'action', action: 'statement-sms', accountIndex: 1, period: '2026-10' });
     c.answer({ kind: 'action.done', prompt: 'statement.sent', params: { last4: '0 1 0 1' } });
     expect(c.said()[0]).toMatch(/^We've sent a link to your mobile ending in 0 1 0 1\./);
   });
 
-  it('when the verified caller asks for the previous statement, then the action asks for the previous period', () => {
+  it('when the account has several statements, then each of the latest 3 is offered by its month and the chosen one is sent', () => {
     const c = verifiedAtBalance();
     c.answer({ kind: 'action.done', prompt: 'balance.result', params: { last4: '9 8 7 6', amount: '$1' } });
     c.press('2');
     c.answer({ kind: 'verify.already_verified' });
-    c.press('2');
     c.answer({ kind: 'accounts', accounts: [{ last4: '9876' }] });
-    expect(c.effect()).toEqual({ kind: 'action', action: 'statement-sms', accountIndex: 1, period: 'previous' });
+    c.answer({ kind: 'periods', periods: ['2026-10', '2026-09', '2026-08', '2026-07'] });
+    expect(c.said()).toEqual(['For October 2026, press 1.', 'For September 2026, press 2.', 'For August 2026, press 3.']);
+    c.press('4');
+    expect(c.said()).toEqual(['Sorry, that is not one of your statements.', 'For October 2026, press 1.', 'For September 2026, press 2.', 'For August 2026, press 3.']);
+    c.press('2');
+    expect(c.effect()).toEqual({ kind: 'action', action: 'statement-sms', accountIndex: 1, period: '2026-09' });
   });
 });
 

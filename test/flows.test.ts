@@ -25,6 +25,10 @@ function fixture(): Record<string, unknown> & { nodes: Record<string, Record<str
     'verify.invalid': `${tag} not an option`,
     'balance.result': `${tag} {last4} has {amount}`,
     'balance.unavailable': `${tag} no balance`,
+    // The main flow is also the catalogue of the words said outside a node.
+    'api.code': `${tag} your code is {code}`,
+    'api.waiting': `${tag} waiting`,
+    'statement.sms': `${tag} {month} {url} {minutes}`,
     agent: `${tag} connecting`,
     bye: `${tag} goodbye`,
   });
@@ -61,7 +65,7 @@ describe('the shipped flows', () => {
     expect(flows.byId.get('main')).toBe(flows.main);
   });
 
-  it('when a caller reaches the main menu, then the keys are those of DESIGN A3: 1 balance, 2 statement by SMS, 0 agent', () => {
+  it('when a caller reaches the main menu, then the keys are those of DESIGN A3: 1 balance, 2 statement by SMS, 0 agent, 9 Spanish', () => {
     const { main } = loadFlows(FLOWS_DIR);
     const menu = main.nodes[main.home];
     expect(menu?.kind).toBe('menu');
@@ -71,13 +75,10 @@ describe('the shipped flows', () => {
       return gate?.kind === 'verify' ? main.nodes[gate.next] : undefined;
     };
     expect(behindGate('1')).toMatchObject({ kind: 'action', action: 'balance', chooseAccount: true });
-    // The statement gate first asks which period (latest or previous), then sends it.
-    const periods = behindGate('2');
-    expect(periods?.kind).toBe('menu');
-    if (periods?.kind !== 'menu') return;
-    expect(main.nodes[periods.options['1']?.next ?? '']).toMatchObject({ kind: 'action', action: 'statement-sms', period: 'latest' });
-    expect(main.nodes[periods.options['2']?.next ?? '']).toMatchObject({ kind: 'action', action: 'statement-sms', period: 'previous' });
+    // The statement action asks which month itself, only when the account has more than one.
+    expect(behindGate('2')).toMatchObject({ kind: 'action', action: 'statement-sms', chooseAccount: true, period: 'choose' });
     expect(main.nodes[menu.options['0']?.next ?? '']).toMatchObject({ kind: 'transfer' });
+    expect(menu.options['9']).toEqual({ next: main.home, locale: 'es-US' });
   });
 
   it('when a protected action ends, then it returns to the main menu and its gate is known', () => {

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { linkTtlMinutes, statementPeriodLabel, statementSmsBody } from '../src/statements/sms-text.js';
+import { createPromptCatalogue } from '../src/engine/catalogue.js';
+import { spokenMonth } from '../src/engine/prompts.js';
+import { loadFlows } from '../src/flows/load.js';
+import { linkTtlMinutes } from '../src/statements/sms-text.js';
 import { SmsFailedError, type SmsSender } from '../src/telephony/sms.js';
 import { createTwilioClient } from '../src/telephony/twilio/rest.js';
 import { createTwilioSmsSender } from '../src/telephony/twilio/sms.js';
@@ -87,11 +90,13 @@ describe('statement SMS through the Twilio Messages API', () => {
 });
 
 describe('statement SMS text (A8): the bank and the link, nothing else', () => {
+  // The words are the shipped flows' catalogue prompt `statement.sms`.
+  const catalogue = createPromptCatalogue(loadFlows('flows'));
   it.each([
     ['en-US', `Vaultline Bank: your October 2026 statement: ${LINK} (single use, expires in 10 min)`],
     ['es-US', `Vaultline Bank: su estado de cuenta de octubre de 2026: ${LINK} (un solo uso, vence en 10 min)`],
-  ])('when the customer speaks %s, then the text reads in that language', (locale, expected) => {
-    const body = statementSmsBody({ bankName: 'Vaultline Bank', periodLabel: statementPeriodLabel('2026-10', locale), url: LINK, ttlMinutes: linkTtlMinutes(600), locale });
+  ])('when the call speaks %s, then the shipped text reads in that language and fits one segment', (locale, expected) => {
+    const body = catalogue.text('statement.sms', locale, { month: spokenMonth('2026-10', locale), url: LINK, minutes: String(linkTtlMinutes(600)) });
     expect(body).toBe(expected);
     // One GSM segment with a link of this length.
     expect(body.length).toBeLessThanOrEqual(160);
@@ -104,7 +109,7 @@ describe('statement SMS text (A8): the bank and the link, nothing else', () => {
   });
 
   it('when the period is not YYYY-MM, then it is shown as given rather than guessed', () => {
-    expect(statementPeriodLabel('2026-Q3', 'en-US')).toBe('2026-Q3');
-    expect(statementPeriodLabel('2026-01', 'es-US')).toBe('enero de 2026');
+    expect(spokenMonth('2026-Q3', 'en-US')).toBe('2026-Q3');
+    expect(spokenMonth('2026-01', 'es-US')).toBe('enero de 2026');
   });
 });

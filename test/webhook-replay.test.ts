@@ -43,7 +43,7 @@ async function verifiedCallWithBalanceAndStatement(t: TestApp, opts: { newerTurn
   const verified = await call.fetch(update?.form.Url ?? '');
   const balanceSpeech = heard(verified);
   expect(balanceSpeech).toContain('your available balance is $1,250.50');
-  expect(heard(await call.press('2'))).toMatch(/latest statement, press 1/);
+  expect(heard(await call.press('2'))).toMatch(/For October 2026, press 1/);
   expect(heard(await call.press('1'))).toMatch(/sent a link to your mobile/);
   expect(t.twilioFake.messages()).toHaveLength(1);
   if (opts.newerTurns !== false) {

@@ -135,7 +135,15 @@ function buildRegistry(): OpenAPIRegistry {
       summary: 'Text a single-use statement link to the mobile on file',
       security: [{ callToken: [] }],
       request: { body: { required: true, content: { 'application/json': { schema: statementSmsBody } } } },
-      responses: { 200: json(statementSmsResult, 'Sent.'), 404: ref('NotFound') },
+      responses: {
+        200: json(statementSmsResult, 'Sent.'),
+        404: ref('NotFound'),
+        // A3/A5: the per-call cap is not a rate (waiting does not lift it), so it carries no Retry-After.
+        429: {
+          description: 'This call has had its 3 statement SMS (`sms_limit`, final for the call), or a rate limit was reached (`rate_limited`, with `Retry-After`).',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
     }),
   );
   registry.registerWebhook({

@@ -3,6 +3,7 @@ import type { Audit } from '../audit/audit.js';
 import type { Metrics } from '../audit/metrics.js';
 import { jsonErrorHandler, notFoundJson } from '../http/json-errors.js';
 import { MAX_REISSUES } from '../ivr/effects.js';
+import type { PromptCatalogue } from '../engine/catalogue.js';
 import type { ProtectedActions } from '../ivr/protected-actions.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../shared/clock.js';
@@ -37,6 +38,8 @@ export interface ProviderApiDeps {
   /** The call token of a confirmed session, or null (not confirmed, expired, call ended). */
   callTokenOf: (sessionId: string) => Promise<string | null>;
   actions: ProtectedActions;
+  /** The flows' prompt catalogue: `prompts.speak` / `loop` and their locale. */
+  catalogue: PromptCatalogue;
   /** Shared with the confirm use case, which calls `notifyTerminal` on every confirmation. */
   notifier: TerminalNotifier;
   /** `!config.isProduction`: lets a callback go to http://127.0.0.1 in development and tests. */
@@ -85,6 +88,7 @@ export function createProviderApiRouter(deps: ProviderApiDeps): Router {
     authenticated,
     idempotent,
     callTokenOf: deps.callTokenOf,
+    catalogue: deps.catalogue,
     pollAfterMs: deps.pollAfterMs ?? DEFAULT_POLL_AFTER_MS,
     maxReissues: deps.maxReissues ?? MAX_REISSUES,
     reservedProviders: new Set((deps.reservedProviders ?? ['twilio']).map((p) => p.toLowerCase())),

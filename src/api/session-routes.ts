@@ -7,7 +7,8 @@ import { callTag, sessionTagOf } from '../store/keys.js';
 import { TERMINAL, type OpenOutcome, type Sessions, type SessionView } from '../verification/sessions.js';
 import { clientOf } from './auth.js';
 import { callbackUrlAllowed } from './callbacks.js';
-import { apiLocale, promptsFor } from './prompts.js';
+import type { PromptCatalogue } from '../engine/catalogue.js';
+import { promptsFor } from './prompts.js';
 import type { ApiLimiter } from './rate-limit.js';
 import type { ApiRecords } from './records.js';
 import { callIdParams, createSessionBody, sessionIdParams, type SessionCanceled, type SessionCreated, type SessionPoll } from './schemas.js';
@@ -25,6 +26,7 @@ export interface SessionRouteDeps {
   authenticated: RequestHandler[];
   idempotent: RequestHandler;
   callTokenOf: (sessionId: string) => Promise<string | null>;
+  catalogue: PromptCatalogue;
   pollAfterMs: number;
   maxReissues: number;
   reservedProviders: ReadonlySet<string>;
@@ -59,7 +61,7 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     ttlSeconds: Math.max(0, Math.ceil((session.expiresAt - clock.now()) / 1000)),
     expiresAt: new Date(session.expiresAt).toISOString(),
     maxReissues: deps.maxReissues,
-    prompts: promptsFor(did, locale),
+    prompts: promptsFor(deps.catalogue, did, locale),
     pollAfterMs: deps.pollAfterMs,
   });
 
@@ -84,7 +86,7 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     if (opened.kind !== 'created' && opened.kind !== 'existing') throw new AppError('conflict', OPEN_REFUSALS[opened.kind]);
     const { session, did } = opened;
     if (session.channel !== channelOf(clientId)) throw new AppError('conflict', 'This call is being verified by another API client.');
-    const locale = apiLocale(body.locale);
+    const locale = deps.catalogue.locale(body.locale);
     await records.save(session.sessionId, { clientId, locale, ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}) }, session.expiresAt);
     const ids = { sessionId: session.sessionId };
     if (opened.kind === 'created') {
@@ -135,7 +137,7 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     if (session.channel !== channelOf(clientId)) throw new AppError('conflict', 'This call is being verified by another API client.');
     const before = await records.read(expired.sessionId);
     const locale = before?.locale;
-    await records.save(session.sessionId, { clientId, locale: locale ?? 'en-US', ...(before?.callbackUrl ? { callbackUrl: before.callbackUrl } : {}) }, session.expiresAt);
+    await records.save(session.sessionId, { clientId, locale: deps.catalogue.locale(locale), ...(before?.callbackUrl ? { callbackUrl: before.callbackUrl } : {}) }, session.expiresAt);
     const ids = { sessionId: session.sessionId };
     if (reissued.kind === 'created') {
       metrics.sessionsCreated.inc({ channel: 'api' });

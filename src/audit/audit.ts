@@ -12,6 +12,7 @@ export const AUDIT_EVENT_TYPES = [
   'statement_link_refused', 'call_ended', 'webhook_signature_rejected', 'fail_closed',
   // Extensions (alerts and API-side events); same rules.
   'lockout', 'device_enrolled', 'device_revoked', 'callback_sent', 'callback_failed',
+  'language_selected', 'statement_sms_refused',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -1,26 +1,30 @@
 import type { Audit } from '../audit/audit.js';
+import type { PromptCatalogue } from '../engine/catalogue.js';
+import { spokenMonth } from '../engine/prompts.js';
 import type { ProtectedActions, ProtectedCall } from '../ivr/protected-actions.js';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
 import type { StatementLinks } from '../statements/links.js';
-import { linkTtlMinutes, statementPeriodLabel, statementSmsBody } from '../statements/sms-text.js';
+import { STATEMENT_SMS_PER_CALL, type StatementSmsLimit } from '../statements/sms-limit.js';
+import { linkTtlMinutes } from '../statements/sms-text.js';
 import type { StatementStore } from '../statements/store.js';
 import type { SmsSender } from '../telephony/sms.js';
 import type { Account, BankingPort, Customer } from './port.js';
-import { balanceSentence, formatAmount } from './speech.js';
+import { formatAmount } from './speech.js';
 
 export interface ProtectedActionsDeps {
   bank: BankingPort;
   statements: StatementStore;
   links: StatementLinks;
   sms: SmsSender;
+  smsLimit: StatementSmsLimit;
+  /** Every word: the balance sentence and the SMS text come from the flows' catalogue. */
+  catalogue: PromptCatalogue;
   audit: Audit;
   logger: Logger;
   publicBaseUrl: string;
   linkTtlSeconds: number;
 }
-
-const BANK_NAME = 'Vaultline Bank';
 
 /**
  * Balance and statement delivery for a verified call. Callers (the IVR action runner, the provider
@@ -28,7 +32,7 @@ const BANK_NAME = 'Vaultline Bank';
  * numbers never leave the opaque AccountNumber / MobileNumber except the mobile, once, to the SMS API.
  */
 export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedActions {
-  const { bank, audit } = deps;
+  const { bank, audit, catalogue, smsLimit } = deps;
 
   async function customerOf(customerId: string): Promise<Customer> {
     const customer = await bank.getCustomer(customerId);
@@ -36,29 +40,50 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
     return customer;
   }
 
-  function accountAt(customer: Customer, index = 1): Account {
-    const account = Number.isInteger(index) && index >= 1 ? customer.accounts[index - 1] : undefined;
+  const accountsOf = (customer: Customer, types?: readonly string[]): readonly Account[] =>
+    types === undefined ? customer.accounts : customer.accounts.filter((a) => types.includes(a.type));
+
+  function accountAt(customer: Customer, index = 1, types?: readonly string[]): Account {
+    const account = Number.isInteger(index) && index >= 1 ? accountsOf(customer, types)[index - 1] : undefined;
     if (!account) throw new AppError('not_found', `There is no account at position ${index}.`);
     return account;
   }
 
+  /** The call's language wins over the customer's on file (A3), as the catalogue has it. */
+  const localeOf = (call: ProtectedCall, customer: Customer) => catalogue.locale(call.locale ?? customer.locale);
+
+  const refuseSms = (call: ProtectedCall) =>
+    audit.record('statement_sms_refused', call.callId, { sessionId: call.sessionId, reason: 'per_call_limit', limit: STATEMENT_SMS_PER_CALL });
+
   return {
-    async accounts({ customerId }) {
+    async accounts({ customerId, types }) {
       const customer = await customerOf(customerId);
-      return customer.accounts.map((a) => ({ last4: a.number.last4() }));
+      return accountsOf(customer, types).map((a) => ({ last4: a.number.last4() }));
+    },
+
+    async statementPeriods(call) {
+      const customer = await customerOf(call.customerId);
+      const account = accountAt(customer, call.accountIndex, call.types);
+      return ((await bank.listStatements(customer.id, account.id)) ?? []).map((s) => s.period);
+    },
+
+    async statementSmsAllowed(call) {
+      if ((await smsLimit.left(call.callId)) > 0) return true;
+      await refuseSms(call);
+      return false;
     },
 
     async balance(call: ProtectedCall) {
       const customer = await customerOf(call.customerId);
-      const account = accountAt(customer, call.accountIndex);
+      const account = accountAt(customer, call.accountIndex, call.types);
       const balance = await bank.getBalance(customer.id, account.id);
       if (!balance) throw new AppError('not_found', 'The account is not known to the bank.');
-      const locale = call.locale ?? customer.locale;
+      const locale = localeOf(call, customer);
       const amountSpoken = formatAmount(balance.available, balance.currency, locale);
       const last4Spoken = account.number.spokenLast4();
       await audit.record('balance_read', call.callId, { sessionId: call.sessionId, accountIndex: call.accountIndex ?? 1 });
       return {
-        speech: balanceSentence(last4Spoken, amountSpoken, locale),
+        speech: catalogue.text('balance.result', locale, { last4: last4Spoken, amount: amountSpoken }),
         maskedAccount: account.number.masked(),
         amount: balance.available,
         currency: balance.currency,
@@ -69,7 +94,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
 
     async statementSms(call) {
       const customer = await customerOf(call.customerId);
-      const account = accountAt(customer, call.accountIndex);
+      const account = accountAt(customer, call.accountIndex, call.types);
       const list = (await bank.listStatements(customer.id, account.id)) ?? [];
       const chosen = pickPeriod(list, call.period);
       if (!chosen) throw new AppError('not_found', 'There is no statement for that period.');
@@ -77,26 +102,35 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
         deps.logger.error({ callId: call.callId, period: chosen.period }, 'statement document missing from the store');
         throw new AppError('unavailable', 'The statement is not available right now.');
       }
+      // Taken before the link exists, atomically: concurrent requests cannot pass the limit together.
+      if (!(await smsLimit.reserve(call.callId))) {
+        await refuseSms(call);
+        throw new AppError('sms_limit', `This call has already had ${STATEMENT_SMS_PER_CALL} statements by text message.`);
+      }
       const ids = { sessionId: call.sessionId, period: chosen.period };
-      const link = await deps.links.issue({ customerId: customer.id, accountId: account.id, period: chosen.period, file: chosen.file, callId: call.callId });
-      await audit.record('statement_link_issued', call.callId, { ...ids, expiresAt: new Date(link.expiresAt).toISOString() });
-      const locale = call.locale ?? customer.locale;
-      const body = statementSmsBody({
-        bankName: BANK_NAME,
-        periodLabel: statementPeriodLabel(chosen.period, locale),
-        url: `${deps.publicBaseUrl}/s/${link.token}`,
-        ttlMinutes: linkTtlMinutes(deps.linkTtlSeconds),
-        locale,
-      });
       try {
-        // A8: the mobile on file, never the calling number.
-        await deps.sms.send({ to: customer.mobile.e164ForSms(), body });
+        const link = await deps.links.issue({ customerId: customer.id, accountId: account.id, period: chosen.period, file: chosen.file, callId: call.callId });
+        await audit.record('statement_link_issued', call.callId, { ...ids, expiresAt: new Date(link.expiresAt).toISOString() });
+        const locale = localeOf(call, customer);
+        const body = catalogue.text('statement.sms', locale, {
+          month: spokenMonth(chosen.period, locale),
+          url: `${deps.publicBaseUrl}/s/${link.token}`,
+          minutes: String(linkTtlMinutes(deps.linkTtlSeconds)),
+        });
+        try {
+          // A8: the mobile on file, never the calling number.
+          await deps.sms.send({ to: customer.mobile.e164ForSms(), body });
+        } catch (err) {
+          // A link nobody received must not stay spendable.
+          await deps.links.revoke(link.token);
+          deps.logger.error({ err, callId: call.callId }, 'statement SMS failed; link revoked');
+          await audit.record('statement_link_refused', call.callId, { ...ids, reason: 'sms_failed' });
+          throw new AppError('unavailable', 'The statement could not be sent right now.', { cause: err });
+        }
       } catch (err) {
-        // A link nobody received must not stay spendable.
-        await deps.links.revoke(link.token);
-        deps.logger.error({ err, callId: call.callId }, 'statement SMS failed; link revoked');
-        await audit.record('statement_link_refused', call.callId, { ...ids, reason: 'sms_failed' });
-        throw new AppError('unavailable', 'The statement could not be sent right now.', { cause: err });
+        // Nothing was sent: it does not count against the call's 3.
+        await smsLimit.release(call.callId);
+        throw err;
       }
       await audit.record('statement_sms_sent', call.callId, { ...ids, to: customer.mobile.masked() });
       return { sent: true, maskedMobile: customer.mobile.masked(), last4Spoken: customer.mobile.spokenLast4() };

@@ -1,6 +1,7 @@
 import type { Flow, FlowNode, Flows } from '../flows/schema.js';
 import { EngineError, type Handler, type NodeContext, type NodeInput, type Turn } from './nodes/context.js';
 import { handlers } from './nodes/index.js';
+import { SELECTING, selecting } from './nodes/select-locale.js';
 import { MissingParamError, pickLocale, renderPrompt } from './prompts.js';
 import type { CallState, EngineInput, Locale, Output, StepResult } from './types.js';
 
@@ -11,8 +12,11 @@ export { EngineError, type EngineErrorCode } from './nodes/context.js';
  * call can be replayed from its inputs and every branch is a table-driven unit test.
  */
 export interface Engine {
-  /** A new call: the first turn of the main flow, in `locale` when the flow has it. */
-  start(locale?: Locale): StepResult;
+  /**
+   * A new call: the first turn of the main flow, in `locale` when the flow has it. A `dialled` number
+   * listed in the main flow's `numbers` starts in that flow and/or locale instead.
+   */
+  start(locale?: Locale, dialled?: string): StepResult;
   /** The next step of a call from its saved state. `start` input begins a new call. */
   step(state: CallState, input: EngineInput): StepResult;
   /**
@@ -78,23 +82,33 @@ export function createEngine(flows: Flows): Engine {
    * account (so it can never leak into a later action, possibly after another customer verified).
    */
   const arrive = (state: CallState, flowId = state.flowId, node?: string): CallState => {
-    const { phase: _phase, verify: _verify, accountIndex: _index, accountCount: _count, ...kept } = state;
+    const { phase: _phase, verify: _verify, accountIndex: _index, accountCount: _count, periods: _periods, ...kept } = state;
     const flow = flowOf(flowId);
     const locale = flowId === state.flowId ? state.locale : pickLocale(flow.locales, state.locale);
     return { ...kept, flowId, node: node ?? flow.start, locale, attempts: 0 };
   };
 
-  const start = (locale?: Locale): StepResult => {
+  const start = (locale?: Locale, dialled?: string): StepResult => {
     const { main } = flows;
+    const route = dialled === undefined || !main.numbers || !Object.hasOwn(main.numbers, dialled) ? undefined : main.numbers[dialled];
+    const flow = route?.flow === undefined ? main : flowOf(route.flow);
     const state: CallState = {
-      flowId: main.id,
-      node: main.start,
-      locale: pickLocale(main.locales, locale),
+      flowId: flow.id,
+      node: flow.start,
+      locale: pickLocale(flow.locales, route?.locale ?? locale),
       turn: 0,
       attempts: 0,
       verified: false,
     };
-    return run(enter(state));
+    if (route?.locale === undefined) return run(enter(state));
+    // The number chose the language: recorded (language_selected) before the first word is said.
+    return { outputs: [], state: selecting(state, flow.start), next: { kind: 'effect', effect: { kind: 'locale.select', locale: state.locale, via: 'number' } } };
+  };
+
+  /** A recorded language choice is the one effect any node may ask for: go on to where it was headed. */
+  const afterSelect = (state: CallState): StepResult | undefined => {
+    const target = state.phase?.startsWith(SELECTING) ? state.phase.slice(SELECTING.length) : undefined;
+    return target === undefined ? undefined : run({ outputs: [], state, move: { kind: 'goto', node: target } });
   };
 
   const failClosedSpeech = (wanted?: Locale): FailClosedSpeech => {
@@ -110,7 +124,14 @@ export function createEngine(flows: Flows): Engine {
   return {
     start,
     failClosedSpeech,
-    step: (state, input) => (input.kind === 'start' ? start(input.locale) : run(handle(state, input))),
+    step(state, input) {
+      if (input.kind === 'start') return start(input.locale, input.dialled);
+      if (input.kind === 'effect' && input.result.kind === 'locale.selected') {
+        const next = afterSelect(state);
+        if (next) return next;
+      }
+      return run(handle(state, input));
+    },
   };
 }
 

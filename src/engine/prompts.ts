@@ -53,3 +53,15 @@ export function pickLocale(available: readonly Locale[], wanted?: Locale): Local
   const language = lower.split('-')[0];
   return available.find((l) => l.toLowerCase().split('-')[0] === language) ?? fallback;
 }
+
+/**
+ * A statement period for the ear and the SMS, in the locale's own words (Intl, so no language is
+ * named in code): `spokenMonth('2026-10', 'en-US')` → "October 2026", `'es-US'` → "octubre de 2026".
+ * Anything that is not `YYYY-MM` is returned as it is.
+ */
+export function spokenMonth(period: string, locale: Locale): string {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(period);
+  if (!m) return period;
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
+  return new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
+}

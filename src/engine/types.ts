@@ -28,11 +28,20 @@ export type Effect =
   | { kind: 'verify.reissue' }
   /** `reason` tells the audit trail a caller's 0 (`canceled`) from an exhausted wait loop (`timeout`). */
   | { kind: 'verify.cancel'; reason?: 'caller' | 'timeout' }
-  /** A protected action (balance, statement-sms…). `accountIndex` is 1-based. */
-  | { kind: 'action'; action: string; accountIndex?: number; period?: string }
-  /** Masked accounts of the verified customer, for the account choice menu. */
+  /**
+   * A protected action (balance, statement-sms…). `accountIndex` is 1-based among the accounts of
+   * `types` (all accounts when unset), the same list `accounts.list` offered.
+   */
+  | { kind: 'action'; action: string; accountIndex?: number; period?: string; types?: readonly string[] }
+  /** Masked accounts of the verified customer (of `types`), for the account choice menu. */
   /** `action` names what the list is for, so a failing bank is answered with that action's apology. */
-  | { kind: 'accounts.list'; action: string };
+  | { kind: 'accounts.list'; action: string; types?: readonly string[] }
+  /** The statement periods of the chosen account, newest first, for `period: choose`. */
+  | { kind: 'statements.list'; action: string; accountIndex?: number; types?: readonly string[] }
+  /** The caller chose a language (a menu option's `locale`, or the dialled number): recorded, then on. */
+  | { kind: 'locale.select'; locale: Locale; via: 'menu' | 'number' }
+  /** The time now, from the injected clock (the engine has none): for `hours` nodes. */
+  | { kind: 'clock.now' };
 
 export type SessionStatus = 'pending' | 'confirmed' | 'expired' | 'canceled' | 'call_ended';
 
@@ -50,11 +59,16 @@ export type EffectResult =
   | { kind: 'action.failed'; prompt: string; params: Record<string, string> }
   /** The call is not (or no longer) verified: the engine must go back through the gate. */
   | { kind: 'action.unverified' }
-  | { kind: 'accounts'; accounts: { last4: string }[] };
+  | { kind: 'accounts'; accounts: { last4: string }[] }
+  /** `YYYY-MM`, newest first. */
+  | { kind: 'periods'; periods: string[] }
+  | { kind: 'locale.selected' }
+  /** Epoch milliseconds. */
+  | { kind: 'clock'; now: number };
 
 export type EngineInput =
-  /** A new call. */
-  | { kind: 'start'; locale?: Locale }
+  /** A new call; `dialled` is the number the caller rang (E.164), for the main flow's `numbers`. */
+  | { kind: 'start'; locale?: Locale; dialled?: string }
   | { kind: 'digits'; digits: string }
   | { kind: 'no_input' }
   /** The call was redirected by the backend (the live-call intercept): re-check where we are. */
@@ -76,6 +90,8 @@ export interface CallState {
   accountIndex?: number;
   /** How many accounts the account menu offered, to check the digit without keeping the accounts themselves. */
   accountCount?: number;
+  /** The statement months offered (`period: choose`), newest first: the digit is the position. */
+  periods?: string[];
   /** The call passed a verify gate (confirmed or already verified) and no later check said otherwise; transfers carry it. */
   verified?: boolean;
   /** Node-specific scratch (e.g. which sub-step of an action node we are in). */

@@ -35,6 +35,10 @@ const edgesOf: { [K in Kind]: (n: NodeOf<K>, flow: Flow) => Edge[] } = {
   transfer: () => [],
   hangup: () => [],
   redirect: () => [],
+  hours: (n) => [
+    { field: 'open', target: n.open },
+    { field: 'closed', target: n.closed },
+  ],
 };
 
 // The cast pairs each node with its own kind's function; TypeScript cannot correlate the union by itself.
@@ -112,22 +116,40 @@ export function checkTargets(
   }
 }
 
-/** Say nodes never wait, so a loop made only of them would spin without the caller ever being heard. */
+/** Nodes that move on without waiting for the caller, and where they can go. */
+const instantTargets = (node: FlowNode | undefined): string[] | undefined => {
+  if (node?.kind === 'say') return [node.next];
+  if (node?.kind === 'hours') return [node.open, node.closed];
+  return undefined;
+};
+
+/**
+ * Say and hours nodes never wait, so a loop made only of them would spin without the caller ever being
+ * heard. Reported once per loop, at the first of its nodes in file order, with the loop's path.
+ */
 export function checkSayCycles(flow: Flow, add: Add): void {
   const reported = new Set<string>();
-  for (const [id, node] of Object.entries(flow.nodes)) {
-    if (node.kind !== 'say' || reported.has(id)) continue;
-    const seen = new Set<string>([id]);
-    let cur: FlowNode | undefined = flow.nodes[node.next];
-    let curId = node.next;
-    while (cur?.kind === 'say' && !seen.has(curId)) {
-      seen.add(curId);
-      curId = cur.next;
-      cur = flow.nodes[curId];
+  const loopFrom = (id: string): string[] | undefined => {
+    // Depth-first over instant nodes only: a path back to `id` is a loop.
+    const stack: { at: string; path: string[] }[] = [{ at: id, path: [id] }];
+    const seen = new Set<string>();
+    while (stack.length > 0) {
+      const { at, path } = stack.pop() as { at: string; path: string[] };
+      for (const next of instantTargets(flow.nodes[at]) ?? []) {
+        if (next === id) return path;
+        if (seen.has(next) || instantTargets(flow.nodes[next]) === undefined) continue;
+        seen.add(next);
+        stack.push({ at: next, path: [...path, next] });
+      }
     }
-    if (cur?.kind === 'say' && curId === id) {
-      for (const s of seen) reported.add(s);
-      add('say_cycle', `say nodes loop back here without ever waiting for the caller (${[...seen].join(' → ')} → ${id})`, id);
-    }
+    return undefined;
+  };
+  for (const id of Object.keys(flow.nodes)) {
+    if (reported.has(id) || instantTargets(flow.nodes[id]) === undefined) continue;
+    const loop = loopFrom(id);
+    if (!loop) continue;
+    for (const s of loop) reported.add(s);
+    const kinds = new Set(loop.map((n) => flow.nodes[n]?.kind));
+    add('say_cycle', `${kinds.has('hours') ? 'say and hours' : 'say'} nodes loop back here without ever waiting for the caller (${loop.join(' → ')} → ${id})`, id);
   }
 }

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { FIXES, FlowError, type FlowProblem } from './problems.js';
 import { parseFlowSource, type FlowSource } from './source.js';
 import { flowSchema, NODE_KINDS, type Flow, type Flows } from './schema.js';
+import { checkCatalogue } from './prompt-checks.js';
 import { checkFlow, type CheckOptions } from './validate.js';
 
 export { FlowError, formatProblem, type FlowProblem, type FlowProblemCode } from './problems.js';
@@ -94,6 +95,11 @@ function readFlows(dir: string): { flows: Flows } {
   // When a file could not be read, it may be the main flow: its own problem says more than this would.
   if (!main && !mayExist('main')) {
     problems.push({ code: 'missing_main', file: displayName(dir), message: 'no flow has id "main" (the entry of every call)', fix: 'give the entry flow the id "main"' });
+  }
+  if (main) {
+    const file = fileOf.get('main') ?? 'main';
+    // The main flow is also the catalogue of the backend's words (src/engine/catalogue.ts).
+    checkCatalogue(main, (code, message, node, at, fix) => problems.push({ code, file, node, message, fix: fix ?? FIXES[code], path: at ?? [] }));
   }
   if (main && main.failClosed === undefined) {
     problems.push({

@@ -1,3 +1,4 @@
+import { CATALOGUE_PROMPTS } from '../engine/catalogue.js';
 import { placeholdersOf } from '../engine/prompts.js';
 import type { Add } from './problems.js';
 import { actionOf } from '../ivr/action-registry.js';
@@ -36,11 +37,16 @@ const promptsOf: { [K in Kind]: (n: NodeOf<K>) => PromptUse[] } = {
     ...(n.chooseAccount
       ? [fixed('prompts.accountOption', n.prompts.accountOption, ['last4', 'n']), fixed('prompts.invalid', n.prompts.invalid)]
       : []),
+    ...(n.types === undefined ? [] : [fixed('prompts.none', n.prompts.none)]),
+    ...(n.period === 'choose' && n.action === 'statement-sms'
+      ? [fixed('prompts.periodOption', n.prompts.periodOption, ['month', 'n']), fixed('prompts.periodInvalid', n.prompts.periodInvalid)]
+      : []),
     ...Object.values(actionOf(n.action).prompts).map((p) => fixed('action', p.key, p.params, false)),
   ],
   transfer: (n) => (n.prompt === undefined ? [] : [fixed('prompt', n.prompt)]),
   hangup: (n) => (n.prompt === undefined ? [] : [fixed('prompt', n.prompt)]),
   redirect: () => [],
+  hours: () => [],
 };
 
 // The cast pairs each node with its own kind's function; TypeScript cannot correlate the union by itself.
@@ -126,3 +132,31 @@ export function checkPlaceholdersAgree(flow: Flow, add: Add): void {
 }
 
 const show = (s: ReadonlySet<string>) => (s.size === 0 ? 'none' : [...s].map((p) => `{${p}}`).join(', '));
+
+/**
+ * The main flow is also the catalogue of the words said outside a node (src/engine/catalogue.ts): the
+ * provider API's prompts, the balance sentence, the statement SMS. Each in every locale, with exactly
+ * its placeholders.
+ */
+export function checkCatalogue(flow: Flow, add: Add): void {
+  // A key a node speaks too (balance.result) is checked, once, with that node by checkPrompts.
+  const spoken = new Set(Object.values(flow.nodes).flatMap((n) => promptUses(n).map((u) => u.key)));
+  for (const [key, params] of Object.entries(CATALOGUE_PROMPTS)) {
+    if (spoken.has(key)) continue;
+    for (const locale of flow.locales) {
+      if (!flow.prompts[locale]) continue; // reported once by checkLocales
+      const text = flow.prompts[locale]?.[key];
+      if (text === undefined) {
+        add('missing_prompt', `prompt "${key}" (catalogue) is missing in ${locale}`, undefined, ['prompts', locale],
+          `add "${key}" under prompts.${locale}: the backend says it outside any node (docs/flows.md, the catalogue)`);
+        continue;
+      }
+      const found = placeholdersOf(text);
+      if (params.length !== found.size || params.some((p) => !found.has(p))) {
+        const want = params.length === 0 ? 'no placeholders' : params.map((p) => `{${p}}`).join(', ');
+        add('prompt_placeholders', `prompt "${key}" in ${locale} must use ${want}, it uses ${show(found)}`, undefined, ['prompts', locale, key],
+          `write the ${locale} text of "${key}" with ${want}`);
+      }
+    }
+  }
+}

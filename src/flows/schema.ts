@@ -12,9 +12,13 @@ export function isProtectedAction(action: string): boolean {
   return isActionName(action) && ACTIONS[action].protected;
 }
 
+/** Account types a node may limit its account choice to (`types: [savings]`); the bank's own words (A6). */
+export const ACCOUNT_TYPES = ['checking', 'savings', 'credit'] as const;
+
 const nodeId = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a node id is letters, digits, "_", "." or "-"');
 const promptKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a prompt key is letters, digits, "_", "." or "-"');
 const seconds = (max: number) => z.number().int().min(1).max(max);
+const locale = z.string().regex(/^[a-z]{2,3}(-[A-Z][A-Za-z0-9]+)?$/, 'a locale looks like en-US');
 
 const sayNode = z.strictObject({
   kind: z.literal('say'),
@@ -27,7 +31,11 @@ const menuNode = z.strictObject({
   prompt: promptKey,
   // Keys are single keypad keys; YAML turns `1:` into "1", `"*"` and `"#"` must be quoted.
   options: z
-    .record(z.string().regex(/^[0-9*#]$/, 'an option is one keypad key: 0-9, * or #'), z.strictObject({ next: nodeId }))
+    .record(
+      z.string().regex(/^[0-9*#]$/, 'an option is one keypad key: 0-9, * or #'),
+      // `locale`: from this key on the call speaks that locale (A3: "Para español, oprima 9").
+      z.strictObject({ next: nodeId, locale: locale.optional() }),
+    )
     .refine((o) => Object.keys(o).length > 0, 'a menu needs at least one option'),
   timeoutSeconds: seconds(60).default(6),
   /** How many times the menu is played in all (first play included) before `onExhausted`. */
@@ -68,11 +76,17 @@ const actionNode = z.strictObject({
   action: z.enum(ACTION_NAMES, {
     error: (iss) => `unknown action ${JSON.stringify(iss.input)} (one of ${ACTION_NAMES.join(', ')})`,
   }),
+  /** Ask which account when the customer has several (of `types`); false = the first one (of `types`), unasked. */
   chooseAccount: z.boolean().default(false),
-  /** Statement period passed to the backend: `latest` (default), `previous`, or an explicit `YYYY-MM`. */
+  /** Only accounts of these types are offered or used; none of them → `prompts.none` and `onFailure`. */
+  types: z.array(z.enum(ACCOUNT_TYPES)).min(1).optional(),
+  /**
+   * statement-sms: `latest` (default), `previous`, an explicit `YYYY-MM`, or `choose`: the caller picks
+   * among the account's latest 3 statements by month, asked only when there is more than one (A3).
+   */
   period: z
     .string()
-    .regex(/^(latest|previous|\d{4}-(0[1-9]|1[0-2]))$/, 'a period is latest, previous or YYYY-MM')
+    .regex(/^(latest|previous|choose|\d{4}-(0[1-9]|1[0-2]))$/, 'a period is latest, previous, choose or YYYY-MM')
     .optional(),
   /** Default the flow's `home` (DESIGN A3: back to the main menu after a protected action). */
   next: nodeId.optional(),
@@ -86,6 +100,11 @@ const actionNode = z.strictObject({
     .strictObject({
       accountOption: promptKey.default('account.option'),
       invalid: promptKey.default('account.invalid'),
+      /** Said when the customer has no account of `types`. */
+      none: promptKey.default('account.none'),
+      /** `period: choose`: one per statement, with {month} and {n}. */
+      periodOption: promptKey.default('statement.option'),
+      periodInvalid: promptKey.default('statement.invalid'),
     })
     .prefault({}),
 });
@@ -99,6 +118,40 @@ const transferNode = z.strictObject({
 const hangupNode = z.strictObject({
   kind: z.literal('hangup'),
   prompt: promptKey.optional(),
+});
+
+const clock = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'a time is HH:MM (00:00 to 24:00)');
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
+/** "09:00-17:00": open from the first minute up to (not including) the second. */
+const range = z
+  .string()
+  .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'opening hours look like 09:00-17:00')
+  .refine((r) => clock.safeParse(r.slice(0, 5)).success && clock.safeParse(r.slice(6)).success, 'a time is HH:MM (00:00 to 24:00)')
+  .refine((r) => minutesOf(r.slice(0, 5)) < minutesOf(r.slice(6)), 'opening hours end after they start (09:00-17:00)')
+  .transform((r) => ({ from: minutesOf(r.slice(0, 5)), to: minutesOf(r.slice(6)) }));
+// One range may be written without the list brackets (`mon: 09:00-17:00`).
+const ranges = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(range));
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const hoursNode = z.strictObject({
+  kind: z.literal('hours'),
+  /** IANA time zone the hours are in, e.g. America/New_York (daylight saving follows it). */
+  timeZone: z.string().refine(isTimeZone, 'an IANA time zone such as America/New_York'),
+  /** Opening hours per weekday (`mon: 09:00-17:00` or a list of ranges); a day not listed is closed. */
+  weekly: z.strictObject(Object.fromEntries(WEEKDAYS.map((d) => [d, ranges.optional()])) as Record<(typeof WEEKDAYS)[number], z.ZodOptional<typeof ranges>>),
+  /** Whole days closed, `YYYY-MM-DD` in `timeZone`. */
+  holidays: z.array(z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a holiday is YYYY-MM-DD')).default([]),
+  open: nodeId,
+  closed: nodeId,
 });
 
 const redirectNode = z.strictObject({
@@ -116,9 +169,14 @@ export const nodeSchema = z.discriminatedUnion('kind', [
   transferNode,
   hangupNode,
   redirectNode,
+  hoursNode,
 ]);
 
-const locale = z.string().regex(/^[a-z]{2,3}(-[A-Z][A-Za-z0-9]+)?$/, 'a locale looks like en-US');
+/** A dialled number (E.164, the bank's own line) and where its calls start: another flow, a locale, or both. */
+const dialledNumber = z.string().regex(/^\+[1-9]\d{6,14}$/, 'a dialled number is E.164, e.g. +18005550199');
+const numberRoute = z
+  .strictObject({ flow: z.string().min(1).optional(), locale: locale.optional() })
+  .refine((r) => r.flow !== undefined || r.locale !== undefined, 'a number sets a flow, a locale or both');
 
 export const flowSchema = z
   .strictObject({
@@ -135,6 +193,8 @@ export const flowSchema = z
      * fails mid-call (DESIGN B3). Required on the main flow.
      */
     failClosed: nodeId.optional(),
+    /** Main flow only: calls to these numbers start in that flow and/or locale (`/twilio/voice` `To`). */
+    numbers: z.record(dialledNumber, numberRoute).optional(),
     nodes: z.record(nodeId, nodeSchema),
   })
   .transform((f) => ({ ...f, home: f.home ?? f.start }));

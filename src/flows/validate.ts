@@ -1,4 +1,5 @@
 import { checkFlowTargets, checkSayCycles, checkTargets } from './graph.js';
+import { checkNodeChoices, checkNumbers } from './language-checks.js';
 import { FIXES, type FlowProblem, type FlowProblemCode } from './problems.js';
 import { checkLocales, checkPlaceholdersAgree, checkPrompts } from './prompt-checks.js';
 import type { Flow } from './schema.js';
@@ -28,8 +29,10 @@ export function checkFlow(flow: Flow, file: string, opts: CheckOptions = {}): { 
   // The order of the checks is the order of the problems in the FlowError: keep it stable for flow authors.
   checkLocales(flow, add);
   checkFlowTargets(flow, add);
+  checkNumbers(flow, opts.flowById, add);
   for (const [id, node] of Object.entries(flow.nodes)) {
     checkTargets(flow, id, node, opts.flowById, add, opts.mayExist);
+    checkNodeChoices(flow, id, node, add);
   }
   checkPrompts(flow, add);
   checkPlaceholdersAgree(flow, add);

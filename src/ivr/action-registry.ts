@@ -1,3 +1,4 @@
+import { AppError } from '../shared/errors.js';
 import type { ProtectedActions, ProtectedCall } from './protected-actions.js';
 
 /**
@@ -37,6 +38,11 @@ export interface ActionDefinition<P extends string = string> {
    */
   prompts: Record<P, ActionPrompt> & { failed: ActionPrompt };
   run(input: ActionRun): Promise<ActionOutcome<P | 'failed'>>;
+  /**
+   * Asked before the account and month questions: an outcome ends the action there (e.g. the call has
+   * had its 3 statement SMS, so it is not asked which month first); null goes on.
+   */
+  before?(input: ActionRun): Promise<ActionOutcome<P | 'failed'> | null>;
 }
 
 const define = <P extends string>(d: ActionDefinition<P>): ActionDefinition<P> => d;
@@ -60,10 +66,21 @@ export const ACTIONS = {
     prompts: {
       done: { key: 'statement.sent', params: ['last4'] },
       failed: { key: 'statement.unavailable', params: [] },
+      // A3: at most 3 statement SMS per call; a further request is told so and goes back to the menu.
+      limit: { key: 'statement.limit', params: [] },
     },
-    async run({ actions, call }) {
-      const sent = await actions.statementSms(call);
-      return { ok: true, prompt: 'done', params: { last4: sent.last4Spoken } };
+    async run({ actions, call }): Promise<ActionOutcome<'done' | 'limit' | 'failed'>> {
+      try {
+        const sent = await actions.statementSms(call);
+        return { ok: true, prompt: 'done', params: { last4: sent.last4Spoken } };
+      } catch (err) {
+        // Two requests of one call racing past `before`: the store's count is the one that decides.
+        if (err instanceof AppError && err.code === 'sms_limit') return { ok: false, prompt: 'limit', params: {} };
+        throw err;
+      }
+    },
+    async before({ actions, call }) {
+      return (await actions.statementSmsAllowed(call)) ? null : { ok: false, prompt: 'limit', params: {} };
     },
   }),
 } satisfies Record<string, ActionDefinition>;

@@ -2,7 +2,7 @@ import type { CallState, EngineInput, Output, StepResult, Wait } from '../engine
 import type { CallRef, Effects } from './effects.js';
 
 export interface Engine {
-  start(locale?: string): StepResult;
+  start(locale?: string, dialled?: string): StepResult;
   step(state: CallState, input: EngineInput): StepResult;
 }
 
@@ -37,10 +37,13 @@ export function createIvrDriver(deps: { engine: Engine; effects: Effects }) {
   }
 
   return {
-    /** A new call enters the main flow. A repeated start of a known call resumes it instead. */
-    async start(call: CallRef, state: CallState | null, locale?: string): Promise<Turn> {
+    /**
+     * A new call enters the main flow (or the flow and locale its dialled number is routed to). A
+     * repeated start of a known call resumes it instead.
+     */
+    async start(call: CallRef, state: CallState | null, opts: { locale?: string; dialled?: string } = {}): Promise<Turn> {
       if (state) return drive(call, engine.step(state, { kind: 'resume' }));
-      return drive(call, engine.start(locale));
+      return drive(call, engine.start(opts.locale, opts.dialled));
     },
     /** The caller's input (digits, silence) or a backend redirect (resume). */
     async input(call: CallRef, state: CallState | null, input: EngineInput): Promise<Turn> {

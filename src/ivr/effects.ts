@@ -1,6 +1,7 @@
 import type { Audit } from '../audit/audit.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { CallState, Effect, EffectResult } from '../engine/types.js';
+import type { Clock } from '../shared/clock.js';
 import type { Sessions } from '../verification/sessions.js';
 
 export interface CallRef {
@@ -11,7 +12,7 @@ export interface CallRef {
 /** Runs a protected action for a verified call (balance, statement SMS); provided by the banking feature. */
 export type ActionRunner = (
   call: CallRef & { customerId: string; sessionId: string; locale: string },
-  effect: Extract<Effect, { kind: 'action' | 'accounts.list' }>,
+  effect: Extract<Effect, { kind: 'action' | 'accounts.list' | 'statements.list' }>,
 ) => Promise<EffectResult>;
 
 /** How many times an expired session may be replaced within one call (A5 `maxReissues`). */
@@ -21,7 +22,7 @@ export const MAX_REISSUES = 1;
  * Runs the engine's effects against the verification service and the actions. The only place the
  * IVR touches sessions, so every verification step of a call leaves its audit event here.
  */
-export function createEffects(deps: { sessions: Sessions; audit: Audit; metrics: Metrics; actions: ActionRunner }) {
+export function createEffects(deps: { sessions: Sessions; audit: Audit; metrics: Metrics; actions: ActionRunner; clock: Clock }) {
   const { sessions, audit, metrics } = deps;
 
   const currentSession = async (call: CallRef, state: CallState) => state.verify?.sessionId ?? (await sessions.currentOf(call.callId));
@@ -80,7 +81,15 @@ export function createEffects(deps: { sessions: Sessions; audit: Audit; metrics:
         }
         return { kind: 'verify.canceled' };
       }
+      case 'locale.select':
+        // A9 language_selected: the call speaks this locale from now on (code, balances, statement SMS).
+        await audit.record('language_selected', call.callId, { locale: effect.locale, via: effect.via });
+        return { kind: 'locale.selected' };
+      case 'clock.now':
+        // The injected clock (tests move it), so `hours` nodes are tested without waiting.
+        return { kind: 'clock', now: deps.clock.now() };
       case 'action':
+      case 'statements.list':
       case 'accounts.list': {
         // Every protected action re-checks the verified session; the action itself checks its token.
         const verified = await sessions.verifiedCustomer(call.callId);

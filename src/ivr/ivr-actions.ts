@@ -3,7 +3,7 @@ import type { EffectResult } from '../engine/types.js';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
 import type { Sessions } from '../verification/sessions.js';
-import { actionOf, isActionName } from './action-registry.js';
+import { actionOf, isActionName, type ActionOutcome } from './action-registry.js';
 import type { ActionRunner } from './effects.js';
 import type { ProtectedActions } from './protected-actions.js';
 
@@ -46,24 +46,34 @@ export function createIvrActions(deps: {
     // The validator refuses unknown names at load; a saved state from an older deploy could still name one.
     if (!isActionName(effect.action)) throw new Error(`no action named "${effect.action}"`);
     const definition = actionOf(effect.action);
-    try {
-      if (effect.kind === 'accounts.list') {
-        return { kind: 'accounts', accounts: await actions.accounts({ customerId: call.customerId }) };
-      }
-      const outcome = await definition.run({
-        actions,
-        call: {
-          callId: call.callId,
-          customerId: call.customerId,
-          sessionId: call.sessionId,
-          accountIndex: effect.accountIndex ?? 1,
-          locale: call.locale,
-          ...(effect.period ? { period: effect.period } : {}),
-        },
-      });
+    const answer = (outcome: ActionOutcome<string>): EffectResult => {
       const prompt = definition.prompts[outcome.prompt]?.key;
       if (prompt === undefined) throw new Error(`action "${effect.action}" answered with an undeclared prompt "${outcome.prompt}"`);
       return { kind: outcome.ok ? 'action.done' : 'action.failed', prompt, params: outcome.params };
+    };
+    const protectedCall = {
+      callId: call.callId,
+      customerId: call.customerId,
+      sessionId: call.sessionId,
+      accountIndex: ('accountIndex' in effect ? effect.accountIndex : undefined) ?? 1,
+      locale: call.locale,
+      ...(effect.types === undefined ? {} : { types: effect.types }),
+      ...(effect.kind === 'action' && effect.period ? { period: effect.period } : {}),
+    };
+    try {
+      if (effect.kind !== 'action' && definition.before) {
+        // Before any question: e.g. a call past its 3 statement SMS is told so at once (A3).
+        const early = await definition.before({ actions, call: protectedCall });
+        if (early) return answer(early);
+      }
+      if (effect.kind === 'accounts.list') {
+        const listed = { customerId: call.customerId, ...(effect.types === undefined ? {} : { types: effect.types }) };
+        return { kind: 'accounts', accounts: await actions.accounts(listed) };
+      }
+      if (effect.kind === 'statements.list') {
+        return { kind: 'periods', periods: await actions.statementPeriods(protectedCall) };
+      }
+      return answer(await definition.run({ actions, call: protectedCall }));
     } catch (err) {
       // B3: the bank, the store or the SMS failed (also while listing the accounts): say so and go
       // back to the menu, the call stays up. Anything else is a bug and goes to the fail-closed path.

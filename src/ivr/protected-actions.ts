@@ -9,6 +9,9 @@ export interface ProtectedCall {
   sessionId: string;
   /** 1-based position of the account (the menu digit); default 1. */
   accountIndex?: number;
+  /** Only accounts of these types count for `accountIndex` (a flow's `types: [savings]`); all when unset. */
+  types?: readonly string[];
+  /** The call's language (DESIGN A3: it wins over the customer's locale on file). */
   locale?: string;
 }
 
@@ -33,10 +36,20 @@ export interface StatementSmsAnswer {
 }
 
 export interface ProtectedActions {
-  /** Masked accounts of the customer in menu order. */
-  accounts(call: Pick<ProtectedCall, 'customerId'>): Promise<{ last4: string }[]>;
+  /** Masked accounts of the customer (of `types`) in menu order. */
+  accounts(call: Pick<ProtectedCall, 'customerId' | 'types'>): Promise<{ last4: string }[]>;
+  /** The account's statement periods (`YYYY-MM`), newest first. */
+  statementPeriods(call: ProtectedCall): Promise<string[]>;
+  /**
+   * Whether the call may have another statement SMS (A3: 3 per call). A refusal is recorded
+   * (statement_sms_refused) here, so the IVR can say so before asking which account or month.
+   */
+  statementSmsAllowed(call: ProtectedCall): Promise<boolean>;
   /** Throws AppError('not_found') for a position the customer does not have, 'unavailable' when the bank is down. */
   balance(call: ProtectedCall): Promise<BalanceAnswer>;
-  /** Issues a single-use link and texts it to the mobile on file; throws 'unavailable' when storage or SMS fail. */
+  /**
+   * Issues a single-use link and texts it to the mobile on file; throws 'unavailable' when storage or
+   * SMS fail, 'sms_limit' (recorded as statement_sms_refused) when the call has had its 3.
+   */
   statementSms(call: ProtectedCall & { period?: string }): Promise<StatementSmsAnswer>;
 }

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'code_not_recognized'
   | 'locked'
   | 'rate_limited'
+  /** A5: a fourth statement SMS in one call. */
+  | 'sms_limit'
   | 'idempotency_key_reused'
   | 'idempotency_in_flight'
   | 'too_large'
@@ -34,6 +36,7 @@ export const statusOf: Record<ErrorCode, number> = {
   idempotency_key_reused: 422,
   locked: 429,
   rate_limited: 429,
+  sms_limit: 429,
   unavailable: 503,
   internal: 500,
 };

@@ -61,6 +61,8 @@ export function createKeys(prefix: string) {
     ivrState: (callId: string) => `${call(callId)}:ivr`,
     /** String: the call's latest webhook on a channel: its delivery digest, then its sealed answer. */
     turnSlot: (callId: string, channel: 'voice' | 'status') => `${call(callId)}:wh:${channel}`,
+    /** String (integer): statement SMS sent in the call (A3: at most 3), IVR and /api/v1 together. */
+    statementSmsCount: (callId: string) => `${call(callId)}:sms`,
     /** List: the call's audit timeline, oldest first. */
     audit: (callId: string) => `${call(callId)}:audit`,
     /** String → session id, PX = DID lifetime: claims a DID among live sessions (keyed hash, never the DID). */

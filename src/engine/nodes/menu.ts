@@ -1,5 +1,6 @@
 import type { NodeOf } from '../../flows/schema.js';
 import type { CallState, Output } from '../types.js';
+import { selectLocale } from './select-locale.js';
 import { gather, goto, unexpected, wait, type Handler, type NodeContext, type Turn } from './context.js';
 
 type Ctx = NodeContext<NodeOf<'menu'>>;
@@ -12,7 +13,8 @@ export const menu: Handler<NodeOf<'menu'>> = {
       case 'digits': {
         // hasOwn: a plain object also answers "constructor" and friends.
         const option = Object.hasOwn(ctx.node.options, input.digits) ? ctx.node.options[input.digits] : undefined;
-        return option ? goto(ctx.state, option.next) : retry(ctx, ctx.node.invalidPrompt);
+        if (!option) return retry(ctx, ctx.node.invalidPrompt);
+        return option.locale === undefined ? goto(ctx.state, option.next) : selectLocale(ctx.state, option.locale, option.next);
       }
       case 'no_input':
         return retry(ctx, ctx.node.noInputPrompt);

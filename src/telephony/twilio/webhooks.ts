@@ -97,7 +97,13 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
       }
     };
 
-  router.post('/voice', webhook('voice', () => ({ kind: 'new' }), async (call, _params, state) => render(await deps.driver.start(call, state))));
+  // `To` is the number the caller dialled: the main flow's `numbers` may route it to a flow or locale.
+  router.post(
+    '/voice',
+    webhook('voice', () => ({ kind: 'new' }), async (call, params, state) =>
+      render(await deps.driver.start(call, state, params.To ? { dialled: params.To } : {})),
+    ),
+  );
 
   router.post(
     '/step',
