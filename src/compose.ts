@@ -205,6 +205,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   });
   appRouters['/api/v1'] = createProviderApiRouter({
     clients: config.apiClients,
+    dataSecret: config.dataSecret,
     sessions,
     audit,
     metrics,

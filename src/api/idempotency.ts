@@ -1,14 +1,23 @@
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
+import { createSealer, type Sealer } from '../shared/seal.js';
 import { luaScript, type RedisClient } from '../store/client.js';
 import { ttl, type Keys } from '../store/keys.js';
 import { clientOf } from './auth.js';
 
-type IdempotencyRecord =
-  | { state: 'in_flight'; fp: string }
-  | { state: 'done'; fp: string; status: number; body: unknown };
+/**
+ * `fp` is a keyed hash of the request; a finished request's status and body are `sealed` (AES-GCM,
+ * bound to the record's key): an answer may hold a DID, a balance or a link, and the store never
+ * holds one in clear (DESIGN A5), for the 24 hours a key is kept least of all.
+ */
+type IdempotencyRecord = { state: 'in_flight'; fp: string } | { state: 'done'; fp: string; sealed: string };
+
+interface StoredAnswer {
+  status: number;
+  body: unknown;
+}
 
 // RFC 9110 field value without the structured-field quotes: visible ASCII, as Stripe accepts.
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -20,9 +29,11 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
  * first is still running 409. A request that never really ran (400 invalid body, 429, 5xx) frees
  * the key so the client can retry with it. Keys are per API client and kept `ttl.idempotencyMs`.
  */
-export function idempotency(deps: { redis: RedisClient; keys: Keys; logger: Logger }): RequestHandler {
+export function idempotency(deps: { redis: RedisClient; keys: Keys; logger: Logger; dataSecret: Buffer }): RequestHandler {
   const { redis, keys } = deps;
   const log = deps.logger.child({ component: 'idempotency' });
+  const sealer = createSealer(deps.dataSecret, 'idempotency-answer');
+  const fingerprint = requestFingerprint(Buffer.from(hkdfSync('sha256', deps.dataSecret, 'vaultline', 'idempotency-fingerprint-v1', 32)));
 
   return async (req, res, next) => {
     const header = req.get('Idempotency-Key');
@@ -37,7 +48,7 @@ export function idempotency(deps: { redis: RedisClient; keys: Keys; logger: Logg
     // Twice: the in-flight claim may expire between our SET NX and our GET.
     for (let attempt = 0; attempt < 2; attempt++) {
       if ((await redis.set(storeKey, inFlight, 'PX', ttl.idempotencyInFlightMs, 'NX')) === 'OK') {
-        storeBeforeSending(res, { redis, storeKey, fp, inFlight, log });
+        storeBeforeSending(res, { redis, storeKey, fp, inFlight, sealer, log });
         return next();
       }
       const raw = await redis.get(storeKey);
@@ -45,10 +56,11 @@ export function idempotency(deps: { redis: RedisClient; keys: Keys; logger: Logg
       const record = JSON.parse(raw) as IdempotencyRecord;
       if (record.fp !== fp) throw new AppError('idempotency_key_reused', 'This Idempotency-Key was used for another request.');
       if (record.state === 'in_flight') break;
+      const answer = JSON.parse(sealer.unseal(record.sealed, storeKey)) as StoredAnswer;
       res.setHeader('Idempotent-Replayed', 'true');
-      res.status(record.status);
-      if (record.body === null) res.end();
-      else res.json(record.body);
+      res.status(answer.status);
+      if (answer.body === null) res.end();
+      else res.json(answer.body);
       return;
     }
     throw new AppError('idempotency_in_flight', 'A request with this Idempotency-Key is still being processed. Retry shortly.');
@@ -59,12 +71,16 @@ export function idempotency(deps: { redis: RedisClient; keys: Keys; logger: Logg
  * Wraps `res.json` so the answer is in the store before the client sees it: a client that retries
  * the moment it gets the answer finds the stored one, never a stale in-flight claim.
  */
-function storeBeforeSending(res: Response, ctx: { redis: RedisClient; storeKey: string; fp: string; inFlight: string; log: Logger }): void {
+function storeBeforeSending(
+  res: Response,
+  ctx: { redis: RedisClient; storeKey: string; fp: string; inFlight: string; sealer: Sealer; log: Logger },
+): void {
   const send = res.json.bind(res);
   res.json = (body: unknown) => {
     const status = res.statusCode;
     const ran = status < 500 && status !== 400 && status !== 429;
-    const done: IdempotencyRecord = { state: 'done', fp: ctx.fp, status, body: status === 204 ? null : (body ?? null) };
+    const answer: StoredAnswer = { status, body: status === 204 ? null : (body ?? null) };
+    const done: IdempotencyRecord = { state: 'done', fp: ctx.fp, sealed: ctx.sealer.seal(JSON.stringify(answer), ctx.storeKey) };
     const write = ran
       ? ctx.redis.set(ctx.storeKey, JSON.stringify(done), 'PX', ttl.idempotencyMs)
       : releaseIfInFlight(ctx.redis, [ctx.storeKey], [ctx.inFlight]);
@@ -87,9 +103,14 @@ return 0
 `,
 );
 
-/** Method, path and body with object keys sorted: the same JSON in another key order is the same request. */
-function fingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonical(body ?? null)}`).digest('base64url');
+/**
+ * Method, path and body with object keys sorted: the same JSON in another key order is the same
+ * request. Keyed, because a body can hold what a plain hash would let anyone confirm by guessing
+ * (a calling number beside a call id).
+ */
+function requestFingerprint(key: Buffer) {
+  return (method: string, path: string, body: unknown): string =>
+    createHmac('sha256', key).update(`${method} ${path}\n${canonical(body ?? null)}`).digest('base64url');
 }
 
 function canonical(value: unknown): string {

@@ -32,6 +32,8 @@ export interface ProviderApiDeps {
   redis: RedisClient;
   keys: Keys;
   clock: Clock;
+  /** `config.dataSecret`: seals the stored Idempotency-Key answers. */
+  dataSecret: Buffer;
   didTtlSeconds: number;
   /** The call-token module's `verify` (A7): resolves the claims, throws AppError('unauthorized') on refusal. */
   verifyCallToken: VerifyCallToken;
@@ -62,7 +64,7 @@ export function createProviderApiRouter(deps: ProviderApiDeps): Router {
   const log = deps.logger.child({ component: 'provider-api' });
   const router = Router();
   const limiter = createApiLimiter({ redis: deps.redis, keys: deps.keys, clock: deps.clock, ...(deps.limits ? { limits: deps.limits } : {}) });
-  const idempotent = idempotency({ redis: deps.redis, keys: deps.keys, logger: deps.logger });
+  const idempotent = idempotency({ redis: deps.redis, keys: deps.keys, logger: deps.logger, dataSecret: deps.dataSecret });
   const authenticated: RequestHandler[] = [basicAuth(deps.clients, log), limiter.perClient];
   const openApi = buildOpenApiDocument(deps.publicBaseUrl ? { serverUrl: deps.publicBaseUrl } : {});
 
