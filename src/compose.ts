@@ -99,7 +99,6 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const sessions = createSessions({
     redis: store.redis,
     keys,
-    clock,
     random,
     did,
     tokenSealer: createSealer(config.dataSecret, 'call-token'),
@@ -110,7 +109,10 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     issuer: config.publicBaseUrl,
     clock,
     random,
-    isCallEnded: (callId) => sessions.isCallEnded(callId),
+    isTokenLive: async (callId, jti) => {
+      const state = await sessions.verification(callId);
+      return !state.ended && state.tokenJti === jti;
+    },
   });
   const devices = createDevices({ redis: store.redis, keys, clock, random });
 
@@ -143,7 +145,6 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     lateConfirmationPolicy: config.lateConfirmationPolicy,
     audit,
     metrics,
-    clock,
     logger,
   });
   // Outcomes of provider-API sessions: told once, by whoever sees them first (confirm, poll, sweeper).

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startRedisWithMovableClock, type ClockedRedis } from './support/store-clock.js';
 import { enrollDevice } from './support/authenticator.js';
 import { CLIENTS, newProviderCallId, startApiTestApp, type ApiTestApp } from './support/api-app.js';
 
@@ -43,8 +44,17 @@ function signatureValid(secret: string, header: string, raw: string, nowSeconds:
 describe('outbound callbacks when an API session reaches a terminal state', () => {
   let api: ApiTestApp;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  // A code's life is the store's clock (DESIGN B2): time passes for the store and the app together.
+  let store: ClockedRedis;
+  beforeAll(async () => {
+    store = await startRedisWithMovableClock();
+  });
+  afterAll(async () => {
+    await store.stop();
+  });
   beforeEach(async () => {
-    api = await startApiTestApp();
+    api = await startApiTestApp({ redisUrl: store.url });
+    api.t.clock.set(Date.now() + store.offsetMs);
   });
   afterEach(async () => {
     await api.close();
@@ -96,6 +106,7 @@ describe('outbound callbacks when an API session reaches a terminal state', () =
     const { callId, sessionId } = await open(receiver.url);
     expect(await api.notifier.sweepDue()).toBe(0);
     api.t.clock.advance(api.t.config.did.ttlSeconds * 1000);
+    store.advance(api.t.config.did.ttlSeconds * 1000);
     expect(await api.notifier.sweepDue()).toBe(1);
     await api.notifier.idle();
     expect(receiver.received.map((r) => r.body)).toEqual([{ sessionId, callId, status: 'expired' }]);

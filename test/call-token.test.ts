@@ -27,7 +27,7 @@ async function signingKey(kid: string, alg: 'ES256' | 'EdDSA' = 'ES256'): Promis
 
 async function tokensWith(signingKeys: readonly SigningJwk[], ended: ReadonlySet<string> = new Set()) {
   const clock = manualClock();
-  const tokens = await createCallTokens({ signingKeys, issuer: ISSUER, clock, isCallEnded: async (cid) => ended.has(cid) });
+  const tokens = await createCallTokens({ signingKeys, issuer: ISSUER, clock, isTokenLive: async (cid) => !ended.has(cid) });
   return { tokens, clock };
 }
 
@@ -102,7 +102,7 @@ describe('call-bound token (A7): minted when a session is confirmed, accepted on
       signingKeys: [await signingKey('k1')],
       issuer: ISSUER,
       clock,
-      isCallEnded: async () => {
+      isTokenLive: async () => {
         throw new Error('Command timed out');
       },
     });
@@ -244,7 +244,7 @@ describe('call-bound token (A7): minted when a session is confirmed, accepted on
         signingKeys: [{ ...jwk, kid: deviceId, kty: 'EC', d: jwk.d as string }],
         issuer: PUBLIC_BASE_URL,
         clock: t.clock,
-        isCallEnded: async () => false,
+        isTokenLive: async () => true,
       });
       const { token } = await tokens.mint(ADA);
 

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startRedisWithMovableClock, type ClockedRedis } from './support/store-clock.js';
 import { caller, spokenCode, startTestApp, type TestApp } from './support/app.js';
 import { enrollDevice } from './support/authenticator.js';
 import { heard, parseTwiml } from './support/twiml.js';
@@ -12,8 +13,21 @@ async function events(t: TestApp, callSid: string): Promise<string[]> {
 
 describe('a verified call, through HTTP with real Redis and a Twilio REST stand-in', () => {
   let t: TestApp;
+  // A code's life is the store's clock (DESIGN B2): time passes for the store and the app together.
+  let store: ClockedRedis;
+  beforeAll(async () => {
+    store = await startRedisWithMovableClock();
+  });
+  afterAll(async () => {
+    await store.stop();
+  });
+  const passTime = (ms: number) => {
+    t.clock.advance(ms);
+    store.advance(ms);
+  };
   beforeEach(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ redisUrl: store.url });
+    t.clock.set(Date.now() + store.offsetMs);
   });
   afterEach(async () => {
     await t.close();
@@ -140,11 +154,11 @@ describe('a verified call, through HTTP with real Redis and a Twilio REST stand-
     const call = caller(t);
     await call.dial();
     const first = spokenCode(await call.press('1'));
-    t.clock.advance(91_000);
+    passTime(91_000);
     const second = spokenCode(await call.press('1'));
     expect(second).toMatch(/^\d{6}$/);
     expect(second).not.toBe(first);
-    t.clock.advance(91_000);
+    passTime(91_000);
     const fallback = await call.press('1');
     expect(fallback.enqueue).toMatch(/unverified/);
     expect(await events(t, call.callSid)).toEqual(expect.arrayContaining(['timeout', 'reissued']));

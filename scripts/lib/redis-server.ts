@@ -39,8 +39,8 @@ export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
 
-/** Starts a throw-away redis-server from PATH on a free port (no persistence). */
-export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number): Promise<RedisServer> {
+/** Starts a throw-away redis-server from PATH on a free port (no persistence); `env` is added to its environment. */
+export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number, env: Record<string, string> = {}): Promise<RedisServer> {
   if (!redisServerAvailable()) {
     throw new Error(
       'redis-server is needed on PATH (Debian: apt-get install redis-server); the tests can use REDIS_URL=redis://host:port instead.',
@@ -50,7 +50,7 @@ export async function startRedisServer(extraArgs: string[] = [], fixedPort?: num
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
-    { stdio: 'ignore' },
+    { stdio: 'ignore', env: { ...process.env, ...env } },
   );
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;

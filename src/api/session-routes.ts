@@ -46,7 +46,7 @@ const OPEN_REFUSALS: Record<Exclude<OpenOutcome['kind'], 'created' | 'existing'>
 
 /** Sessions and calls (A5): create, poll, cancel, reissue, call end. */
 export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void {
-  const { sessions, audit, metrics, clock, notifier, records, limiter } = deps;
+  const { sessions, audit, metrics, notifier, records, limiter } = deps;
   const bySessionTag = limiter.perCall((req) => sessionTagOf(String(req.params.sessionId)));
   const byCallParam = limiter.perCall((req) => callTag(String(req.params.callId)));
   const byCallInBody = limiter.perCall((req) => {
@@ -58,7 +58,8 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     sessionId: session.sessionId,
     did,
     status: session.status,
-    ttlSeconds: Math.max(0, Math.ceil((session.expiresAt - clock.now()) / 1000)),
+    // The store's clock says how long is left (DESIGN B2), never this instance's.
+    ttlSeconds: Math.ceil(session.remainingMs / 1000),
     expiresAt: new Date(session.expiresAt).toISOString(),
     maxReissues: deps.maxReissues,
     prompts: promptsFor(deps.catalogue, did, locale),
@@ -109,7 +110,7 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
       status: session.status,
       terminal,
       pollAfterMs: deps.pollAfterMs,
-      remainingMs: terminal ? 0 : Math.max(0, session.expiresAt - clock.now()),
+      remainingMs: terminal ? 0 : session.remainingMs,
     };
     if (session.status === 'confirmed') {
       const token = await deps.callTokenOf(session.sessionId);

@@ -87,7 +87,9 @@ export function createTerminalNotifier(deps: TerminalNotifierDeps) {
 
   /** Expiries nobody polled: sessions with a callback whose code ran out are expired and told. Returns how many. */
   async function sweepDue(limit = 100): Promise<number> {
-    const ids = await records.takeDue(clock.now(), limit);
+    // Expiry times are the store's (DESIGN B2), so due-ness is measured by the store's clock too.
+    const [seconds, micros] = await deps.redis.time();
+    const ids = await records.takeDue(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000), limit);
     for (const id of ids) {
       const session = await deps.sessions.get(id);
       // Another instance's clock may run behind ours: a session still pending goes back in the set.

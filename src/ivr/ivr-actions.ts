@@ -35,7 +35,9 @@ export function createIvrActions(deps: {
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       const reason = (err as { reason?: string }).reason ?? err.message;
-      await audit.record('token_rejected', callId, { sessionId, reason, channel: 'ivr' });
+      // Once: the call stops counting as verified by that session, so the gate that follows opens a
+      // new session (a new code) instead of sending the caller straight back to this refusal.
+      await Promise.all([audit.record('token_rejected', callId, { sessionId, reason, channel: 'ivr' }), sessions.unverify(callId, sessionId)]);
       return null;
     }
   }

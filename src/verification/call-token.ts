@@ -6,8 +6,11 @@ import { AppError } from '../shared/errors.js';
 /** DESIGN A7: the call-bound token's `typ`, lifetime and authentication method. */
 export const CALL_TOKEN_TYP = 'call+jwt';
 export const CALL_TOKEN_LIFETIME_SECONDS = 300;
-/** Tolerates clock drift between app instances; far below the lifetime. */
-export const CALL_TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
+/**
+ * Tolerates clock drift between app instances (DESIGN B2: up to 30 s): a token minted on an
+ * instance 30 s ahead is not "issued in the future" on one 30 s behind. Far below the lifetime.
+ */
+export const CALL_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 const MAX_TOKEN_BYTES = 4 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Header members that would let the token pick its own key (RFC 7515 §4.1) or add rules we do not know. */
@@ -72,8 +75,12 @@ export interface CallTokenDeps {
   /** PUBLIC_BASE_URL: both `iss` and `aud`. */
   issuer: string;
   clock: Clock;
-  /** The call's state from the store; a store failure propagates (fail closed), it is not a refusal. */
-  isCallEnded: (callId: string) => Promise<boolean>;
+  /**
+   * Whether the call still accepts the token with this jti, from the store (the same answer on
+   * every instance): false once the call ended or a later token replaced it. A store failure
+   * propagates (fail closed), it is not a refusal.
+   */
+  isTokenLive: (callId: string, jti: string) => Promise<boolean>;
   random?: Random;
 }
 
@@ -85,7 +92,7 @@ interface KeyEntry {
 }
 
 export async function createCallTokens(deps: CallTokenDeps): Promise<CallTokens> {
-  const { issuer, clock, isCallEnded } = deps;
+  const { issuer, clock, isTokenLive } = deps;
   const random = deps.random ?? cryptoRandom;
   const entries = deps.signingKeys.length > 0 ? await Promise.all(deps.signingKeys.map(importSigningKey)) : [await generateDevKey(random)];
   const byKid = new Map<string, KeyEntry>();
@@ -156,7 +163,7 @@ export async function createCallTokens(deps: CallTokenDeps): Promise<CallTokens>
       if (typeof iat !== 'number' || typeof exp !== 'number') return fail('bad_claim');
       if (exp <= iat || exp - iat > CALL_TOKEN_LIFETIME_SECONDS) return fail('bad_lifetime');
       if (cid !== request.callId) return fail('other_call');
-      if (await isCallEnded(cid)) return fail('call_ended');
+      if (!(await isTokenLive(cid, jti))) return fail('call_ended');
       return { customerId: sub, callId: cid, sessionId: sid, jti, exp };
     },
   };

@@ -82,6 +82,7 @@ export function createConfirm(deps: ConfirmDeps) {
     const minting = holder.sessionId && holder.callId ? mint(holder.sessionId, holder.callId) : undefined;
     // A store failure from here on leaves the point reserved (fail closed); the request answers 503.
     const outcome = await sessions.confirmHolder(holder, who);
+    const confirmedAt = performance.now();
     if (outcome.kind === 'not_recognized') {
       const seen = outcome.session;
       // A code this very device confirmed (a race loser or an app's double submit) is not a guess.
@@ -115,12 +116,12 @@ export function createConfirm(deps: ConfirmDeps) {
     // A7: the call-bound token is the only key to protected actions from now on; kept sealed on the session.
     const confirmedRecorded = audit.record('confirmed', session.callId, { sessionId: session.sessionId, deviceId: claims.deviceId, customerId: claims.customerId });
     const minted = await (minting && holder.callId === session.callId ? minting : mint(session.sessionId, session.callId));
-    const tokenStored = sessions.storeToken(session.sessionId, minted.token);
+    const tokenStored = sessions.storeToken(session.sessionId, minted.token, minted.jti);
     const tokenRecorded = audit.record('token_issued', session.callId, { sessionId: session.sessionId, jti: minted.jti, expiresAt: new Date(minted.expiresAt).toISOString() });
     // Only this request saw `confirmed` (the confirm script is the claim), so it alone redirects.
     // The point goes back beside the redirect, never before it: the caller is waiting.
     const released = lockout.settle(ticket, 'confirmed');
-    await Promise.all([confirmedRecorded, tokenStored, tokenRecorded, released, deps.intercept(session)]);
+    await Promise.all([confirmedRecorded, tokenStored, tokenRecorded, released, deps.intercept(session, confirmedAt)]);
     deps.onTerminal?.(session);
     return { status: 'confirmed' };
   };

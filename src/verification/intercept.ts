@@ -1,7 +1,6 @@
 import type { Audit } from '../audit/audit.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { Logger } from '../log/logger.js';
-import type { Clock } from '../shared/clock.js';
 import type { LiveCallControl } from '../telephony/live-call.js';
 import type { Sessions, SessionView } from './sessions.js';
 
@@ -14,7 +13,6 @@ export interface InterceptDeps {
   lateConfirmationPolicy: 'ignore' | 'recently-verified';
   audit: Audit;
   metrics: Metrics;
-  clock: Clock;
   logger: Logger;
 }
 
@@ -27,14 +25,15 @@ export interface InterceptDeps {
  * caller on its next turn because every turn re-checks the session.
  */
 export function createIntercept(deps: InterceptDeps) {
-  const { sessions, audit, metrics, clock } = deps;
-  return async function intercept(session: SessionView): Promise<'redirected' | 'not_needed' | 'gone' | 'failed'> {
+  const { sessions, audit, metrics } = deps;
+  /** `confirmedAt` is this instance's `performance.now()` when the confirm script answered: one clock for the interval. */
+  return async function intercept(session: SessionView, confirmedAt = performance.now()): Promise<'redirected' | 'not_needed' | 'gone' | 'failed'> {
     const control = deps.liveCalls[session.provider];
     if (!control) return 'not_needed';
     const ids = { sessionId: session.sessionId };
     const outcome = await control.redirect(session.callId, deps.verifiedUrl(session));
     if (outcome.kind === 'redirected') {
-      const ms = clock.now() - (session.confirmedAt ?? clock.now());
+      const ms = Math.round(performance.now() - confirmedAt);
       metrics.confirmToRedirect.observe(ms);
       await audit.record('intercept_success', session.callId, { ...ids, confirmToRedirectMs: ms });
       return 'redirected';

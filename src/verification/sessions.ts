@@ -1,6 +1,6 @@
-import type { Clock, Random } from '../shared/clock.js';
+import type { Random } from '../shared/clock.js';
 import type { RedisClient } from '../store/client.js';
-import { callTag, newSessionId, ttl, type Keys } from '../store/keys.js';
+import { newSessionId, ttl, type Keys } from '../store/keys.js';
 import type { Sealer } from '../shared/seal.js';
 import type { DidCodec } from './did.js';
 import * as scripts from './session-scripts.js';
@@ -13,8 +13,11 @@ export interface SessionView {
   callId: string;
   provider: string;
   status: SessionStatus;
+  /** Store time (ms), like every time below: the store's clock decides a session's life (DESIGN B2). */
   createdAt: number;
   expiresAt: number;
+  /** What is left of a pending session's life by the store's clock when it was read; 0 once terminal. */
+  remainingMs: number;
   customerId?: string;
   deviceId?: string;
   confirmedAt?: number;
@@ -45,7 +48,6 @@ const MAX_SESSIONS_PER_CALL = 10;
 export interface SessionsDeps {
   redis: RedisClient;
   keys: Keys;
-  clock: Clock;
   random: Random;
   did: DidCodec;
   /** Seals the call-bound token kept on a confirmed session (so a polling client can fetch it). */
@@ -54,27 +56,24 @@ export interface SessionsDeps {
 }
 
 export function createSessions(deps: SessionsDeps) {
-  const { redis, keys, clock, random, did } = deps;
-  const sesBase = (callId: string) => `${keys.prefix}c:{${callTag(callId)}}:ses:`;
+  const { redis, keys, random, did } = deps;
   const sessionTtlMs = ttl.sessionMs(deps.didTtlSeconds);
 
   type Stored = SessionView & { didSealed: string; didHash: string };
 
-  /** A session hash as HGETALL gives it (an object) or as a script returns it (a flat array). */
-  function fromHash(raw: Record<string, string> | readonly string[], callId?: string): Stored | null {
-    let h: Record<string, string | undefined>;
-    if (Array.isArray(raw)) {
-      h = {};
-      for (let i = 0; i + 1 < raw.length; i += 2) h[raw[i] as string] = raw[i + 1];
-    } else h = raw as Record<string, string>;
+  /** A session hash as a script returns it, read at store time `now`. */
+  function fromHash(h: Record<string, string | undefined>, now: number, callId?: string): Stored | null {
     if (!h.sid || !h.status) return null;
+    const status = h.status as SessionStatus;
+    const expiresAt = Number(h.expiresAt);
     return {
       sessionId: h.sid,
       callId: callId ?? h.callId ?? '',
       provider: h.provider ?? '',
-      status: h.status as SessionStatus,
+      status,
       createdAt: Number(h.createdAt),
-      expiresAt: Number(h.expiresAt),
+      expiresAt,
+      remainingMs: status === 'pending' ? Math.max(0, expiresAt - now) : 0,
       channel: h.channel ?? '',
       didSealed: h.didSealed ?? '',
       didHash: h.didHash ?? '',
@@ -84,13 +83,10 @@ export function createSessions(deps: SessionsDeps) {
     };
   }
 
-  async function read(sessionId: string): Promise<Stored | null> {
-    return fromHash(await redis.hgetall(keys.session(sessionId)));
-  }
-
   /** Lazily expires a due session and returns it as it is then, in one round trip. */
   async function touch(sessionId: string): Promise<Stored | null> {
-    return fromHash((await scripts.touchSession(redis, [keys.session(sessionId)], [clock.now()])) as string[]);
+    const r = await scripts.touchSession(redis, { session: keys.session(sessionId) }, {});
+    return fromHash(r.hash, r.now);
   }
 
   /**
@@ -98,7 +94,7 @@ export function createSessions(deps: SessionsDeps) {
    * the code, so releasing only makes the code reusable sooner. A failure leaves it to its TTL.
    */
   const releaseSoon = (didHash: string, sessionId: string) => {
-    scripts.releaseDid(redis, [keys.did(didHash)], [sessionId]).catch(() => undefined);
+    scripts.releaseDid(redis, { did: keys.did(didHash) }, { sessionId }).catch(() => undefined);
   };
 
   const publicView = (s: SessionView & { didSealed?: string; didHash?: string }): SessionView => {
@@ -131,39 +127,62 @@ export function createSessions(deps: SessionsDeps) {
   async function confirmHolder(found: DidHolder, who: { customerId: string; deviceId: string }): Promise<ConfirmOutcome> {
     const { hash, sessionId } = found;
     if (!sessionId) return { kind: 'not_recognized', reason: 'unknown' };
-    const [result, raw] = (await scripts.confirmSession(redis, [keys.session(sessionId), keys.callOfSession(sessionId)], [
-      clock.now(), hash, who.customerId, who.deviceId, VERIFIED_FOR_MS,
-    ])) as [string, string[]];
+    const { result, hash: raw, now } = await scripts.confirmSession(
+      redis,
+      { session: keys.session(sessionId), call: keys.callOfSession(sessionId) },
+      { didHash: hash, customerId: who.customerId, deviceId: who.deviceId, verifiedForMs: VERIFIED_FOR_MS },
+    );
     // Spent either way: a used, expired or ended code must not match again.
     releaseSoon(hash, sessionId);
-    const s = fromHash(raw);
+    const s = fromHash(raw, now);
     if (!s) return { kind: 'not_recognized', reason: 'unknown' };
     if (result !== 'confirmed') return { kind: 'not_recognized', reason: result, session: publicView(s) };
     return { kind: 'confirmed', session: publicView(s) };
   }
 
   async function open(input: { provider: string; callId: string; channel: string }, mode: 'open' | 'reissue', maxReissues = 1): Promise<OpenOutcome> {
-    const now = clock.now();
     const sessionId = newSessionId(input.callId, random.bytes(12).toString('base64url'));
-    const code = await claimDid(sessionId, input.callId);
-    const expiresAt = now + deps.didTtlSeconds * 1000;
-    const [outcome, , hash] = (await scripts.openSession(redis, [keys.call(input.callId)], [
-      now, sesBase(input.callId), sessionId, input.provider, code.hash, did.seal(code.code, sessionId), expiresAt,
-      sessionTtlMs, ttl.callMs, MAX_SESSIONS_PER_CALL, input.channel, mode, maxReissues, input.callId,
-    ])) as [string, string, string[] | undefined];
-    // A code claimed for a session that was not made is let go before we answer: it never existed.
-    if (outcome !== 'created') await scripts.releaseDid(redis, [keys.did(code.hash)], [sessionId]);
-    if (outcome === 'created') {
-      const s = fromHash(hash ?? [], input.callId);
-      if (!s) throw new Error('session vanished right after creation');
-      return { kind: 'created', session: publicView(s), did: code.code };
+    const callKey = keys.call(input.callId);
+    const [code, firstRead] = await Promise.all([claimDid(sessionId, input.callId), redis.hget(callKey, 'current')]);
+    let current = firstRead;
+    let r;
+    // The script is told which current session was read; a concurrent open that moved it means read again.
+    for (let attempt = 0; ; attempt++) {
+      r = await scripts.openSession(
+        redis,
+        { call: callKey, session: keys.session(sessionId), current: current ? keys.session(current) : keys.session(sessionId) },
+        {
+          sessionId, provider: input.provider, didHash: code.hash, didSealed: did.seal(code.code, sessionId), didTtlMs: deps.didTtlSeconds * 1000,
+          sessionTtlMs, callTtlMs: ttl.callMs, maxSessions: MAX_SESSIONS_PER_CALL, channel: input.channel, mode, maxReissues,
+          callId: input.callId, readCurrent: current ?? '',
+        },
+      );
+      if (r.outcome !== 'moved' || attempt >= 5) break;
+      current = r.sessionId || null;
     }
-    if (outcome === 'existing') {
-      const s = fromHash(hash ?? [], input.callId);
-      if (!s) return { kind: 'no_session' };
+    // A code claimed for a session that was not made is let go before we answer: it never existed.
+    if (r.outcome !== 'created') await scripts.releaseDid(redis, { did: keys.did(code.hash) }, { sessionId });
+    if (r.outcome === 'created' || r.outcome === 'existing') {
+      const s = fromHash(r.hash, r.now, input.callId);
+      if (!s) {
+        if (r.outcome === 'created') throw new Error('session vanished right after creation');
+        return { kind: 'no_session' };
+      }
+      if (r.outcome === 'created') return { kind: 'created', session: publicView(s), did: code.code };
       return { kind: 'existing', session: publicView(s), did: did.unseal(s.didSealed, s.sessionId) };
     }
-    return { kind: outcome as 'ended' | 'conflict' | 'limit' | 'not_expired' | 'no_session' };
+    // Still moving after several reads: as busy as a limit, and as safe.
+    if (r.outcome === 'moved') return { kind: 'limit' };
+    return { kind: r.outcome };
+  }
+
+  /**
+   * Verified for this call right now, by the store's clock: a confirmed session whose verification
+   * window is still open; also the jti of the call-bound token the call accepts (A7).
+   */
+  async function verification(callId: string): Promise<{ verified: { customerId: string; sessionId: string } | null; tokenJti: string | null; ended: boolean }> {
+    const r = await scripts.callVerification(redis, { call: keys.call(callId) }, {});
+    return { verified: r.customerId && r.sessionId ? { customerId: r.customerId, sessionId: r.sessionId } : null, tokenJti: r.tokenJti || null, ended: r.ended };
   }
 
   return {
@@ -210,36 +229,47 @@ export function createSessions(deps: SessionsDeps) {
 
     /** Pending → canceled; a terminal session stays as it is. Returns the status after. */
     async cancel(sessionId: string): Promise<SessionStatus | null> {
-      const s = await read(sessionId);
-      const st = (await scripts.cancelSession(redis, [keys.session(sessionId)], [clock.now()])) as string;
-      if (st === 'gone') return null;
-      if (st === 'canceled' && s) await scripts.releaseDid(redis, [keys.did(s.didHash)], [sessionId]);
-      return st as SessionStatus;
+      const { status, didHash } = await scripts.cancelSession(redis, { session: keys.session(sessionId) }, {});
+      if (status === 'gone') return null;
+      if (status === 'canceled' && didHash) await scripts.releaseDid(redis, { did: keys.did(didHash) }, { sessionId });
+      return status as SessionStatus;
     },
 
     /** The call is over: its pending session becomes call_ended, its verification ends. Idempotent. */
     async endCall(callId: string, provider: string): Promise<{ firstTime: boolean; endedSessionId?: string }> {
-      const [wasActive, sid, didHash] = (await scripts.endCall(redis, [keys.call(callId)], [
-        clock.now(), sesBase(callId), ttl.callMs, provider,
-      ])) as [number, string, string];
-      if (sid && didHash) await scripts.releaseDid(redis, [keys.did(didHash)], [sid]);
-      return { firstTime: wasActive === 1, ...(sid ? { endedSessionId: sid } : {}) };
+      const call = keys.call(callId);
+      let current = await redis.hget(call, 'current');
+      for (let attempt = 0; ; attempt++) {
+        const r = await scripts.endCall(redis, { call, current: current ? keys.session(current) : call }, { callTtlMs: ttl.callMs, provider, readCurrent: current ?? '' });
+        if (!r.moved) {
+          if (r.sessionId && r.didHash) await scripts.releaseDid(redis, { did: keys.did(r.didHash) }, { sessionId: r.sessionId });
+          return { firstTime: r.wasActive, ...(r.sessionId ? { endedSessionId: r.sessionId } : {}) };
+        }
+        // A session opened between the read and the script: read again (each open bounds how often).
+        if (attempt >= 10) throw new Error('the call kept opening sessions while it was being ended');
+        current = await redis.hget(call, 'current');
+      }
     },
 
-    async isCallEnded(callId: string): Promise<boolean> {
-      return (await redis.hget(keys.call(callId), 'status')) === 'ended';
+    verification,
+
+    /** The call's token was refused: its verification by that session ends, so the gate asks for a new code. */
+    async unverify(callId: string, sessionId: string): Promise<void> {
+      await scripts.unverifyCall(redis, { call: keys.call(callId) }, { sessionId });
     },
 
-    /** Verified for this call right now: a confirmed session whose verification window is still open. */
+    /** Verified for this call right now (see `verification`). */
     async verifiedCustomer(callId: string): Promise<{ customerId: string; sessionId: string } | null> {
-      const [status, until, customerId, sessionId] = await redis.hmget(keys.call(callId), 'status', 'verifiedUntil', 'verifiedCustomer', 'verifiedSession');
-      if (status === 'ended' || !until || !customerId || !sessionId) return null;
-      return Number(until) > clock.now() ? { customerId, sessionId } : null;
+      return (await verification(callId)).verified;
     },
 
-    /** Keeps the call-bound token of a confirmed session, sealed; set once. */
-    async storeToken(sessionId: string, token: string): Promise<void> {
-      await redis.hsetnx(keys.session(sessionId), 'tokenSealed', deps.tokenSealer.seal(token, sessionId));
+    /** Keeps the call-bound token of a confirmed session, sealed, set once; its jti becomes the one the call accepts. */
+    async storeToken(sessionId: string, token: string, jti: string): Promise<void> {
+      await scripts.storeCallToken(
+        redis,
+        { session: keys.session(sessionId), call: keys.callOfSession(sessionId) },
+        { tokenSealed: deps.tokenSealer.seal(token, sessionId), jti, sessionId },
+      );
     },
 
     /** The call-bound token of a confirmed session, or null (not confirmed, or none minted). */

@@ -44,10 +44,11 @@ export interface ApiTestApp {
  * the banking port is a double: the demo bank, recorded, able to hold a balance in flight or bloat it.
  * `limits` become `Overrides.apiLimits`; callbacks retry without waiting (`Overrides.callbackBackoffMs`).
  */
-export async function startApiTestApp(options: { limits?: Partial<ApiLimits>; env?: Record<string, string>; overrides?: Overrides } = {}): Promise<ApiTestApp> {
+export async function startApiTestApp(options: { limits?: Partial<ApiLimits>; env?: Record<string, string>; overrides?: Overrides; redisUrl?: string } = {}): Promise<ApiTestApp> {
   const bankFile = options.env?.BANK_DATA_FILE ?? API_BANK_FILE;
   const bank = controllableBank(options.overrides?.bank ?? (await createDemoBank({ file: bankFile })));
   const t = await startTestApp({
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     env: { API_CLIENTS: Object.entries(CLIENTS).map(([id, s]) => `${id}:${s}`).join(','), BANK_DATA_FILE: bankFile, ...options.env },
     overrides: {
       callbackBackoffMs: [0, 0],
