@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startRedisWithMovableClock, type ClockedRedis } from './support/store-clock.js';
 import { DEFAULT_LIMITS } from '../src/api/rate-limit.js';
 import { enrollDevice } from './support/authenticator.js';
 import { codeIn, startApiTestApp, type ApiTestApp } from './support/api-app.js';
@@ -15,9 +16,10 @@ interface Created {
 /**
  * What docs/integrations/genesys-cloud.md tells an Architect flow to do: create (data action), speak
  * `prompts.speak`, then loop — play `prompts.loop`, wait `pollAfterMs`, poll — until `terminal`; on
- * `expired` reissue while `maxReissues` allows. Time passes on the manual clock only.
+ * `expired` reissue while `maxReissues` allows. Time passes for the app and the store together (a
+ * code's life is the store's clock).
  */
-async function architectLoop(api: ApiTestApp, callId: string, caller: (heardCode: string, loop: number) => Promise<void>) {
+async function architectLoop(api: ApiTestApp, store: ClockedRedis, callId: string, caller: (heardCode: string, loop: number) => Promise<void>) {
   const created = await api.send('post', '/sessions', {
     body: { provider: 'genesys-cloud', callId, ani: '+14155550101', dnis: '+18005550199', locale: 'en-US' },
     headers: { 'Idempotency-Key': `${callId}:create` },
@@ -32,6 +34,7 @@ async function architectLoop(api: ApiTestApp, callId: string, caller: (heardCode
   let loop = 0;
   for (let budget = loopsPerCode * (reissuesLeft + 1); budget > 0; budget--, loop++) {
     api.t.clock.advance(session.pollAfterMs);
+    store.advance(session.pollAfterMs);
     await caller(heard, loop);
     const poll = await api.send('get', '/sessions/{sessionId}', { params: { sessionId: session.sessionId } });
     polls.push({ at: api.t.clock.now(), status: poll.status });
@@ -58,8 +61,16 @@ function withinLimit(polls: { at: number }[]): boolean {
 
 describe('a simulated Genesys Cloud Architect flow on the provider API', () => {
   let api: ApiTestApp;
+  let store: ClockedRedis;
+  beforeAll(async () => {
+    store = await startRedisWithMovableClock();
+  });
+  afterAll(async () => {
+    await store.stop();
+  });
   beforeEach(async () => {
-    api = await startApiTestApp();
+    api = await startApiTestApp({ redisUrl: store.url });
+    api.t.clock.set(Date.now() + store.offsetMs);
   });
   afterEach(async () => {
     await api.close();
@@ -68,7 +79,7 @@ describe('a simulated Genesys Cloud Architect flow on the provider API', () => {
   it('when the caller types the spoken code after a few loops, then the loop ends confirmed, the balance is read with the call token, and every poll was within the limit', async () => {
     const device = await enrollDevice(api.t);
     const callId = randomUUID();
-    const run = await architectLoop(api, callId, async (code, loop) => {
+    const run = await architectLoop(api, store, callId, async (code, loop) => {
       if (loop === 4) expect((await device.confirm(code)).status).toBe(200);
     });
     expect(run.status).toBe('confirmed');
@@ -99,7 +110,7 @@ describe('a simulated Genesys Cloud Architect flow on the provider API', () => {
     const device = await enrollDevice(api.t);
     const callId = randomUUID();
     const codes = new Set<string>();
-    const run = await architectLoop(api, callId, async (code, loop) => {
+    const run = await architectLoop(api, store, callId, async (code, loop) => {
       codes.add(code);
       if (codes.size === 2 && loop % 3 === 0) expect((await device.confirm(code)).status).toBe(200);
     });
@@ -111,7 +122,7 @@ describe('a simulated Genesys Cloud Architect flow on the provider API', () => {
   });
 
   it('when nobody ever types the code, then the flow stops on expired after its one reissue, well inside the 10,000-action budget', async () => {
-    const run = await architectLoop(api, randomUUID(), async () => undefined);
+    const run = await architectLoop(api, store, randomUUID(), async () => undefined);
     expect(run.status).toBe('expired');
     // ~3 Architect actions per loop turn (data action, decision, play/wait).
     expect(run.loops * 3).toBeLessThan(10_000);

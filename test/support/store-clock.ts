@@ -18,7 +18,7 @@ import { startRedisServer } from '../../scripts/lib/redis-server.js';
  */
 export interface ClockedRedis {
   url: string;
-  /** Moves the server's clock forward (whole seconds, rounded up); the app's clock is the test's own business. */
+  /** Moves the server's clock forward; the app's clock is the test's own business. */
   advance(ms: number): void;
   /** How far the server's clock is ahead of the real one, ms. */
   readonly offsetMs: number;
@@ -79,10 +79,10 @@ export async function startRedisWithMovableClock(): Promise<ClockedRedis> {
   const shim = mallocShim();
   const dir = mkdtempSync(join(tmpdir(), 'vl-storeclock-'));
   const offsetFile = join(dir, 'offset');
-  let offsetSeconds = 0;
+  let offsetMs = 0;
   const write = () => {
     // Written aside and renamed: the server reads the file on every clock call.
-    writeFileSync(`${offsetFile}.tmp`, `+${offsetSeconds}\n`);
+    writeFileSync(`${offsetFile}.tmp`, `+${(offsetMs / 1000).toFixed(3)}\n`);
     renameSync(`${offsetFile}.tmp`, offsetFile);
   };
   write();
@@ -95,10 +95,10 @@ export async function startRedisWithMovableClock(): Promise<ClockedRedis> {
   return {
     url: server.url,
     get offsetMs() {
-      return offsetSeconds * 1000;
+      return offsetMs;
     },
     advance(ms) {
-      offsetSeconds += Math.ceil(ms / 1000);
+      offsetMs += ms;
       write();
     },
     async stop() {

@@ -34,11 +34,25 @@ export interface ConversationApp {
 const handDrivenTimers: Timers = { start: () => () => undefined };
 
 export async function startConversationApp(options: { flowsDir: string; env?: Record<string, string> }): Promise<ConversationApp> {
-  // The embedded store (ioredis-mock) reads Date.now for TTLs and TIME, and the app's clock is the system
-  // clock: shifting Date.now moves both together, which an injected clock alone could not. Restored on close.
+  // The embedded store (ioredis-mock) reads Date.now for TTLs and `new Date()` for TIME (which decides
+  // a code's life, DESIGN B2), and the app's clock is the system clock: shifting both moves them
+  // together, which an injected clock alone could not. Restored on close.
+  const RealDate = Date;
   const realNow = Date.now.bind(Date);
   let offset = 0;
-  Date.now = () => realNow() + offset;
+  class ShiftedDate extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(realNow() + offset);
+      else super(...(args as [string | number | Date]));
+    }
+    static override now(): number {
+      return realNow() + offset;
+    }
+  }
+  globalThis.Date = ShiftedDate as DateConstructor;
+  const restoreDate = () => {
+    globalThis.Date = RealDate;
+  };
 
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,7 +71,7 @@ export async function startConversationApp(options: { flowsDir: string; env?: Re
   try {
     built = await buildDeps(config, { twilioApiBaseUrl: `${baseUrl}/simulator/twilio`, redirectBackoffMs: [5, 10, 20] });
   } catch (err) {
-    Date.now = realNow;
+    restoreDate();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     throw err;
   }
@@ -83,7 +97,7 @@ export async function startConversationApp(options: { flowsDir: string; env?: Re
         server.closeAllConnections();
       });
       await built.close();
-      Date.now = realNow;
+      restoreDate();
     },
   };
 }

@@ -8,9 +8,15 @@
 ]]
 --- @include "session-time"
 
-local f = redis.call('HMGET', KEYS[1], 'status', 'verifiedUntil', 'verifiedCustomer', 'verifiedSession', 'tokenJti')
+-- A missing field is nil in Redis and may be something else in the embedded store: only values count.
+local function field(name)
+  local v = redis.call('HGET', KEYS[1], name)
+  if type(v) == 'string' or type(v) == 'number' then return tostring(v) end
+  return ''
+end
 local ended = 0
-if f[1] == 'ended' then ended = 1 end
-local jti = f[5] or ''
-if ended == 1 or not f[2] or not f[3] or not f[4] or tonumber(f[2]) <= store_now() then return {'', '', jti, ended} end
-return {f[3], f[4], jti, ended}
+if field('status') == 'ended' then ended = 1 end
+local jti = field('tokenJti')
+local until_ms, customer, session = tonumber(field('verifiedUntil')), field('verifiedCustomer'), field('verifiedSession')
+if ended == 1 or not until_ms or customer == '' or session == '' or until_ms <= store_now() then return {'', '', jti, ended} end
+return {customer, session, jti, ended}
