@@ -5,8 +5,9 @@
  *                                                  (mode 0600), enrolled through the admin API
  *   npm run authenticator -- confirm <code>        signs a did-confirmation+jwt and posts it
  *
- * Options: --url (the IVR, default http://localhost:$PORT or :3000), --aud (default PUBLIC_BASE_URL or
- * http://localhost:$PORT), --file (or VAULTLINE_AUTHENTICATOR_FILE), --label.
+ * Options: --url (the IVR, default http://localhost:$PORT or :3000), --aud (the audience signed for:
+ * default --url when given, else PUBLIC_BASE_URL, else the one saved at enrollment), --file (or
+ * VAULTLINE_AUTHENTICATOR_FILE), --label, --help.
  * ADMIN_API_KEY defaults to the development demo key, as `npm start` does.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,19 +17,58 @@ import { parseArgs } from 'node:util';
 import { CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { loadConfig } from '../src/config/load.js';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    url: { type: 'string' },
-    aud: { type: 'string' },
-    file: { type: 'string' },
-    label: { type: 'string', default: 'terminal authenticator' },
-  },
-});
+const USAGE = `usage: npm run authenticator -- enroll <customerId> [options]
+       npm run authenticator -- confirm <code> [options]
+
+enroll   makes an ES256 device key, keeps it in the file (mode 0600) and enrolls it via /admin/v1
+         (ADMIN_API_KEY from the environment, else the development demo key)
+confirm  signs a did-confirmation+jwt for the code and posts it to /authenticator/v1/confirmations
+
+Options:
+  --url URL    the IVR (default http://localhost:$PORT, or :3000)
+  --aud URL    the audience to sign for: the IVR's PUBLIC_BASE_URL (default: --url when given,
+               else PUBLIC_BASE_URL, else the one saved at enrollment)
+  --file PATH  the device file (default VAULTLINE_AUTHENTICATOR_FILE or .vaultline/authenticator.json)
+  --label TEXT the device label at enrollment (default "terminal authenticator")
+  -h, --help   this text`;
+
+class Refused extends Error {}
+
+type Options = { url?: string; aud?: string; file?: string; label: string; help?: boolean };
+
+function parse(argv: string[]): { values: Options; positionals: string[] } {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        aud: { type: 'string' },
+        file: { type: 'string' },
+        label: { type: 'string', default: 'terminal authenticator' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new Refused(`${err instanceof Error ? err.message : String(err)} (see --help)`);
+  }
+}
+
+const { values, positionals } = (() => {
+  try {
+    return parse(process.argv.slice(2));
+  } catch (err) {
+    console.error(`authenticator: ${(err as Error).message}`);
+    process.exit(2);
+  }
+})();
 
 const port = process.env.PORT || '3000';
 const url = (values.url ?? `http://localhost:${port}`).replace(/\/+$/, '');
 const file = resolve(values.file ?? process.env.VAULTLINE_AUTHENTICATOR_FILE ?? '.vaultline/authenticator.json');
+const trim = (u: string) => u.replace(/\/+$/, '');
+/** The audience a confirmation is signed for: what the IVR checks `aud` against (its PUBLIC_BASE_URL). */
+const audienceFor = (saved?: string) => trim(values.aud ?? values.url ?? process.env.PUBLIC_BASE_URL ?? saved ?? `http://localhost:${port}`);
 
 interface SavedDevice {
   deviceId: string;
@@ -37,12 +77,10 @@ interface SavedDevice {
   privateJwk: JWK;
 }
 
-class Refused extends Error {}
-
 async function enroll(customerId: string): Promise<string> {
   // The same default as `npm start` in development; a real deployment's key comes from the environment.
   const adminKey = process.env.ADMIN_API_KEY?.trim() || loadConfig({ NODE_ENV: 'development' }).adminApiKey;
-  const audience = (values.aud ?? process.env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const audience = audienceFor();
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const res = await post('/admin/v1/devices', 'application/json', JSON.stringify({ customerId, publicJwk: await exportJWK(publicKey), label: values.label }), {
     authorization: `Bearer ${adminKey}`,
@@ -64,7 +102,7 @@ async function confirm(did: string): Promise<string> {
   } catch {
     throw new Refused(`No device here yet (${file}): run \`npm run authenticator -- enroll <customerId>\` first.`);
   }
-  const audience = (values.aud ?? saved.audience).replace(/\/+$/, '');
+  const audience = audienceFor(saved.audience);
   const iat = Math.floor(Date.now() / 1000);
   const payload = { did: did.replace(/\D/g, ''), aud: audience, iat, exp: iat + 60, jti: randomUUID() };
   const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
@@ -81,7 +119,7 @@ async function confirm(did: string): Promise<string> {
     case 429:
       throw new Refused('Too many wrong codes: this device is locked for a while.');
     case 401:
-      throw new Refused(`The IVR refused this device or its signature (unknown or revoked device, or the audience is not ${audience}).`);
+      throw new Refused(`The IVR refused this device or its signature: an unknown or revoked device, or its PUBLIC_BASE_URL is not ${audience} (set it with --aud).`);
     default:
       throw new Refused(`Unexpected answer (${res.status}): ${res.body.message ?? 'no details'}`);
   }
@@ -98,11 +136,15 @@ async function post(path: string, type: string, body: string, headers: Record<st
 }
 
 async function main(): Promise<number> {
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const [command, arg] = positionals;
   if (command === 'enroll' && arg) console.log(await enroll(arg));
   else if (command === 'confirm' && arg) console.log(await confirm(arg));
   else {
-    console.error('usage: npm run authenticator -- enroll <customerId> | confirm <code>  [--url URL] [--aud URL] [--file PATH]');
+    console.error(USAGE);
     return 2;
   }
   return 0;
@@ -111,6 +153,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    // One line, never a stack trace.
     console.error(err instanceof Refused ? err.message : `authenticator failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   },

@@ -14,18 +14,39 @@
 import { parseArgs } from 'node:util';
 import { createDevClient, DevApiError, type CallUpdate, type Entry } from './lib/dev-client.js';
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    from: { type: 'string' },
-    keys: { type: 'string' },
-    expect: { type: 'string', multiple: true },
-    timeout: { type: 'string', default: '30s' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+const USAGE = `usage: npm run call -- [options]
+
+A terminal softphone for the built-in phone simulator of a running \`npm start\` (development only).
+Interactive: keys 0-9 * #, Enter = stay silent, q or Ctrl-C = hang up.
+Scripted (--keys): exits 0 once every --expect was heard in order, non-zero otherwise.
+
+Options:
+  --url URL        the IVR (default http://localhost:$PORT, or :3000)
+  --from +1…       the caller's number
+  --keys STEPS     comma list: digits, wait:2s|500ms, silence, until:<text>
+  --expect TEXT    a prompt that must be heard (repeatable, in order)
+  --timeout 30s    how long a scripted call may take
+  -h, --help       this text`;
+
+const values = (() => {
+  try {
+    return parseArgs({
+      options: {
+        url: { type: 'string' },
+        from: { type: 'string' },
+        keys: { type: 'string' },
+        expect: { type: 'string', multiple: true },
+        timeout: { type: 'string', default: '30s' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`call: ${err instanceof Error ? err.message : String(err)} (see --help)`);
+    process.exit(2);
+  }
+})();
 if (values.help) {
-  console.log('usage: npm run call -- [--url URL] [--from +1…] [--keys 1,until:verified,2,wait:2s,silence] [--expect TEXT]... [--timeout 30s]');
+  console.log(USAGE);
   process.exit(0);
 }
 

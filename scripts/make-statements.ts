@@ -3,7 +3,7 @@
  * `<outDir>/<file>`, so the local store (and MinIO seeding in docker-compose) has documents to
  * serve. Deterministic: the same fixture gives the same bytes, so regenerating changes nothing.
  *
- *   npx tsx scripts/make-statements.ts [bankFile=data/demo-bank.json] [outDir=data/statements]
+ *   npm run statements -- [bankFile=data/demo-bank.json] [outDir=data/statements]
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -19,9 +19,24 @@ const LABELS = {
   es: { title: 'Estado de cuenta', customer: 'Cliente', account: 'Cuenta', period: 'Periodo', opening: 'Saldo inicial', closing: 'Saldo final', date: 'Fecha', description: 'Descripción', amount: 'Importe', types: { checking: 'Corriente', savings: 'Ahorros', credit: 'Crédito' }, items: ['Depósito de nómina', 'Supermercado', 'Servicio eléctrico', 'Cafetería', 'Transferencia en línea'] },
 } as const;
 
+const USAGE = `usage: npm run statements -- [bankFile] [outDir]
+
+Writes a small PDF statement for every statement the demo bank lists, at <outDir>/<file>
+(deterministic: the same fixture gives the same bytes).
+  bankFile  the demo-bank fixture (default data/demo-bank.json)
+  outDir    where to write (default data/statements)
+  -h, --help  this text`;
+
 async function main(): Promise<void> {
-  const bankFile = process.argv[2] ?? 'data/demo-bank.json';
-  const outDir = process.argv[3] ?? 'data/statements';
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  const option = args.find((a) => a.startsWith('-'));
+  if (option) throw new Error(`unknown option ${option} (see --help)`);
+  const bankFile = args[0] ?? 'data/demo-bank.json';
+  const outDir = args[1] ?? 'data/statements';
   const bank = await createDemoBank({ file: bankFile });
   // The port has no "list customers" (a core system would not offer one to an IVR): read the ids.
   const ids = (JSON.parse(await readFile(bankFile, 'utf8')) as { customers: { id: string }[] }).customers.map((c) => c.id);
@@ -128,6 +143,6 @@ function pdfSafe(s: string): string {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(`statements: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

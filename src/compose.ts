@@ -7,6 +7,7 @@ import type { Config } from './config/load.js';
 import { createPromptCatalogue } from './engine/catalogue.js';
 import { createEngine } from './engine/engine.js';
 import { loadFlows } from './flows/load.js';
+import { watchFlows } from './flows/watch.js';
 import { createEffects } from './ivr/effects.js';
 import { answerDictionary, createTurns } from './ivr/turns.js';
 import { createIvrDriver } from './ivr/driver.js';
@@ -86,9 +87,24 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const scrub = createScrubber([config.twilio.authToken, config.adminApiKey, ...config.apiClients.map((c) => c.secret)]);
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, scrub, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
   // Flows are validated before anything connects: a broken flow file stops start-up here.
-  const flows = loadFlows(config.flowsDir);
-  const engine = createEngine(flows);
-  const catalogue = createPromptCatalogue(flows);
+  let flows = loadFlows(config.flowsDir);
+  let engine = createEngine(flows);
+  // Calls reach the engine through this, so a reload of flows/ (development) applies to the next turn.
+  const liveEngine = { start: (locale?: string, dialled?: string) => engine.start(locale, dialled), step: (...a: Parameters<typeof engine.step>) => engine.step(...a) };
+  // Development reloads flows/ on change; a broken edit keeps these and logs its problems (docs/flows.md).
+  const flowWatch =
+    config.env === 'development'
+      ? watchFlows({
+          dir: config.flowsDir,
+          logger,
+          onReload: (next) => {
+            engine = createEngine(next);
+            flows = next;
+          },
+        })
+      : undefined;
+  // The words said outside a node follow a reload too.
+  const catalogue = createPromptCatalogue(() => flows);
 
   const store = overrides.store ?? (await createStore(config.store));
   const keys = createKeys(config.keyPrefix);
@@ -124,7 +140,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     // TWILIO_API_BASE_URL, answers Twilio REST too; /dev is its console. Imported only here, so
     // production never loads them (nor their devDependencies: the simulator's XML parser).
     const { createDevTools } = await import('./dev/index.js');
-    const dev = createDevTools({ config, devices, audit, restTargetIsSimulator: twilioApiBaseUrl === undefined });
+    const dev = createDevTools({ config, devices, audit, restTargetIsSimulator: twilioApiBaseUrl === undefined, flows: () => flows });
     Object.assign(devRouters, dev.routers);
     twilioApiBaseUrl ??= dev.simulatorRestUrl;
   }
@@ -227,7 +243,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   });
   const actions = createIvrActions({ actions: protectedActions, sessions, verifyToken: (t, e) => callTokens.verify(t, e), audit, logger });
   const effects = createEffects({ sessions, audit, metrics, actions, clock });
-  const driver = createIvrDriver({ engine, effects });
+  const driver = createIvrDriver({ engine: liveEngine, effects });
   const turns = createTurns({
     redis: store.redis,
     keys,
@@ -256,6 +272,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     deps,
     notifier,
     close: async () => {
+      flowWatch?.close();
       await notifier.idle();
       callsUpdate.close();
       if (!overrides.store) await store.close();

@@ -93,6 +93,28 @@ describe('npm run call and npm run authenticator against npm start', { timeout: 
     expect(done.code).toBe(0);
   });
 
+  it('when the CLIs are pointed at the IVR by --url alone (no PORT), then enroll and confirm sign for that URL and the call is verified', async () => {
+    const onlyUrl = { VAULTLINE_AUTHENTICATOR_FILE: join(mkdtempSync(join(tmpdir(), 'vl-auth-url-')), 'authenticator.json') };
+    expect((await finish(start(['scripts/authenticator.ts', 'enroll', 'cust_001', '--url', url], onlyUrl))).code).toBe(0);
+    const call = start(['scripts/call.ts', '--url', url, '--keys', '1', '--expect', 'you are verified'], onlyUrl);
+    const [, spoken] = await call.waitFor(/IVR +› Your code is ([\d, ]+)\./);
+
+    const confirmed = await finish(start(['scripts/authenticator.ts', 'confirm', (spoken ?? '').replace(/\D/g, ''), '--url', url], onlyUrl));
+    expect(confirmed.stderr).toBe('');
+    expect(confirmed.code).toBe(0);
+    expect((await finish(call)).code).toBe(0);
+  });
+
+  it('when the audience is not the IVR\'s, then the refusal is one line saying so, with no stack trace', async () => {
+    expect((await finish(start(['scripts/authenticator.ts', 'enroll', 'cust_001'], env))).code).toBe(0);
+    const refused = await finish(start(['scripts/authenticator.ts', 'confirm', '123456', '--url', url, '--aud', 'https://elsewhere.example'], env));
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      'The IVR refused this device or its signature: an unknown or revoked device, or its PUBLIC_BASE_URL is not https://elsewhere.example (set it with --aud).',
+    ]);
+  });
+
   it('when a verified caller asks for the balance and then the statement, then the shipped demo bank answers and the SMS link downloads the real PDF once', async () => {
     expect((await finish(start(['scripts/authenticator.ts', 'enroll', 'cust_001'], env))).code).toBe(0);
     const call = start(

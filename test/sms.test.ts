@@ -91,7 +91,8 @@ describe('statement SMS through the Twilio Messages API', () => {
 
 describe('statement SMS text (A8): the bank and the link, nothing else', () => {
   // The words are the shipped flows' catalogue prompt `statement.sms`.
-  const catalogue = createPromptCatalogue(loadFlows('flows'));
+  const shipped = loadFlows('flows');
+  const catalogue = createPromptCatalogue(() => shipped);
   it.each([
     ['en-US', `Vaultline Bank: your October 2026 statement: ${LINK} (single use, expires in 10 min)`],
     ['es-US', `Vaultline Bank: su estado de cuenta de octubre de 2026: ${LINK} (un solo uso, vence en 10 min)`],

@@ -1,6 +1,8 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Audit } from '../audit/audit.js';
+import { flowDiagram } from '../flows/diagram.js';
+import type { Flows } from '../flows/schema.js';
 import { NO_CALL } from '../http/admin.js';
 import { AppError } from '../shared/errors.js';
 import type { PhoneNetwork } from '../telephony/simulator/network.js';
@@ -15,6 +17,8 @@ export interface DevApiDeps {
   /** Whether Twilio REST calls reach this simulator (TWILIO_API_BASE_URL unset); else redirects and SMS go elsewhere. */
   restTargetIsSimulator: boolean;
   bankDataFile: string | undefined;
+  /** The flows the app runs now (they change when flows/ is edited and reloads). */
+  flows: () => Flows;
 }
 
 const dialBody = z.object({ from: z.string().regex(/^\+?[0-9]{3,15}$/, 'a phone number such as +14155550101').optional() });
@@ -41,6 +45,12 @@ export function createDevApi(deps: DevApiDeps): Router {
     if (!call) throw new AppError('not_found', 'No such simulated call.');
     return call;
   };
+
+  // The same Mermaid text `npm run flows -- diagram` writes to docs/flows/<id>.md, of the loaded flows.
+  router.get('/flows', (_req, res) => {
+    const flows = deps.flows();
+    res.json({ flows: [...flows.byId.values()].map((f) => ({ id: f.id, description: f.description ?? '', mermaid: flowDiagram(f, flows) })) });
+  });
 
   router.get('/info', async (_req, res) => {
     res.json({

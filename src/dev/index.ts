@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import type { Audit } from '../audit/audit.js';
 import type { Config } from '../config/load.js';
+import type { Flows } from '../flows/schema.js';
 import { createPhoneNetwork, type PhoneNetwork } from '../telephony/simulator/network.js';
 import type { Devices } from '../verification/devices.js';
 import { createDevApi } from './api.js';
@@ -21,7 +23,7 @@ export interface DevTools {
  * webhooks on our own port, answering Twilio REST) and the `/dev` console. The composition root
  * never calls this in production.
  */
-export function createDevTools(deps: { config: Config; devices: Devices; audit: Audit; restTargetIsSimulator: boolean }): DevTools {
+export function createDevTools(deps: { config: Config; devices: Devices; audit: Audit; restTargetIsSimulator: boolean; flows: () => Flows }): DevTools {
   const { config } = deps;
   if (config.isProduction) throw new Error('the dev tools are never built in production');
   const local = `http://127.0.0.1:${config.port}`;
@@ -38,6 +40,7 @@ export function createDevTools(deps: { config: Config; devices: Devices; audit: 
     audit: deps.audit,
     restTargetIsSimulator: deps.restTargetIsSimulator,
     bankDataFile: config.banking.kind === 'demo' ? config.banking.file : undefined,
+    flows: deps.flows,
   });
   return {
     routers: { '/dev': createDevConsoleRouter(api), '/simulator/twilio': phone.restApi },
@@ -56,14 +59,26 @@ export function createDevConsoleRouter(api: Router): Router {
   const router = Router();
   router.use((_req, res, next) => {
     // Everything the page needs is served from here: no CDN, no external font, nothing inline.
-    res.set('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    // Mermaid styles the SVG it draws with an inline <style>: allowed for styles only, scripts stay 'self'.
+    res.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     res.set('Cache-Control', 'no-store');
     next();
   });
   router.use('/api', api);
+  const mermaid = mermaidDist();
+  // The flow diagrams are drawn by mermaid (a devDependency) served from node_modules, never a CDN.
+  if (mermaid) router.use('/vendor/mermaid', express.static(mermaid, { index: false, redirect: false }));
   router.get('/', (_req, res) => res.sendFile(resolve(dir, 'index.html')));
   router.use(express.static(dir, { index: false, redirect: false }));
   return router;
+}
+
+function mermaidDist(): string | undefined {
+  try {
+    return resolve(dirname(createRequire(import.meta.url).resolve('mermaid/package.json')), 'dist');
+  } catch {
+    return undefined;
+  }
 }
 
 function publicDir(): string {

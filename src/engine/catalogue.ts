@@ -30,11 +30,12 @@ export interface PromptCatalogue {
   text(key: CatalogueKey, locale: Locale, params: Readonly<Record<string, string>>): string;
 }
 
-export function createPromptCatalogue(flows: Flows): PromptCatalogue {
-  const { main } = flows;
+/** `current` gives the loaded flows (development reloads them: the catalogue follows). */
+export function createPromptCatalogue(current: () => Flows): PromptCatalogue {
   return {
-    locale: (wanted) => pickLocale(main.locales, wanted),
+    locale: (wanted) => pickLocale(current().main.locales, wanted),
     text(key, locale, params) {
+      const { main } = current();
       const text = main.prompts[locale]?.[key];
       // Validated at load for every locale of the main flow; this is a caller passing a foreign locale.
       if (text === undefined) throw new EngineError('missing_prompt', `flow "${main.id}" has no prompt "${key}" in ${locale}`);

@@ -84,6 +84,20 @@ export function newCallSid(): string {
   return 'CA' + (Date.now().toString(16) + callCounter.toString(16).padStart(6, '0')).padStart(32, '0').slice(-32);
 }
 
+/** What a caller needs of an app: signed webhooks and its Twilio account (an in-process TestApp or a running one). */
+export type Dialable = Pick<TestApp, 'twilioPost'> & { config: Pick<Config, 'twilio'> };
+
+/** Signed Twilio webhooks to an app listening at `origin` (a spawned `main`) whose PUBLIC_BASE_URL is PUBLIC_BASE_URL. */
+export function listeningApp(origin: string, config: Pick<Config, 'twilio'>): Dialable {
+  return {
+    config,
+    twilioPost(pathAndQuery, params, headers = {}) {
+      const signature = twilio.getExpectedTwilioSignature(config.twilio.authToken, PUBLIC_BASE_URL + pathAndQuery, params);
+      return request(origin).post(pathAndQuery).type('form').set('X-Twilio-Signature', signature).set(headers).send(params);
+    },
+  };
+}
+
 /** One signed webhook a caller sent: enough to replay it byte for byte. */
 export interface SentWebhook {
   path: string;
@@ -97,7 +111,7 @@ export interface SentWebhook {
  * A caller on the line: follows the TwiML like Twilio would (Gather action URLs, Redirects). Each
  * webhook carries a fresh `I-Twilio-Idempotency-Token`, as Twilio's do, and is kept in `sent`.
  */
-export function caller(t: TestApp, opts: { callSid?: string; from?: string; to?: string } = {}) {
+export function caller(t: Dialable, opts: { callSid?: string; from?: string; to?: string } = {}) {
   const callSid = opts.callSid ?? newCallSid();
   const sent: SentWebhook[] = [];
   const base = { CallSid: callSid, AccountSid: t.config.twilio.accountSid, From: opts.from ?? '+14155550101', To: opts.to ?? '+18005550199', CallStatus: 'in-progress', Direction: 'inbound' };
