@@ -5,7 +5,7 @@ import type { Config } from './config/load.js';
 import { createAdminRouter } from './http/admin.js';
 import { createAuthenticatorRouter } from './http/authenticator.js';
 import { jsonErrorHandler, notFoundJson } from './http/json-errors.js';
-import { createOpsRouter } from './http/ops.js';
+import { closeConnectionsWhileDraining, createOpsRouter, type Drain } from './http/ops.js';
 import type { IvrDriver } from './ivr/driver.js';
 import type { Logger } from './log/logger.js';
 import type { Clock } from './shared/clock.js';
@@ -30,6 +30,8 @@ export interface AppDeps {
   failClosed: FailClosedSpeech;
   /** Development-only routers (the phone simulator's REST side, the /dev console); absent in production. */
   devRouters?: Record<string, Router>;
+  /** SIGTERM's drain (main.ts begins it): /readyz says 503 and answers close their connection. */
+  drain: Drain;
   /** Adapters /readyz checks beside the store (the statement store…): name → ping. */
   readinessChecks?: Record<string, () => Promise<void>>;
   /** Routers of optional features (statement links, local statement downloads), mounted in every environment. */
@@ -45,7 +47,8 @@ export function createApp(deps: AppDeps): Express {
   // PUBLIC_BASE_URL is the only source of our own URL; Host and X-Forwarded-* are never trusted.
   app.set('trust proxy', false);
 
-  app.use(createOpsRouter({ metrics: deps.metrics, checks: { store: () => deps.store.ping(), ...deps.readinessChecks } }));
+  app.use(closeConnectionsWhileDraining(deps.drain));
+  app.use(createOpsRouter({ metrics: deps.metrics, drain: deps.drain, checks: { store: () => deps.store.writable(), ...deps.readinessChecks } }));
 
   app.use(
     '/twilio',

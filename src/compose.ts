@@ -31,6 +31,7 @@ import { createLocalStatementRouter, createLocalStatementStore, LOCAL_STATEMENTS
 import { createS3StatementStore } from './statements/s3-store.js';
 import { MAX_PRESIGN_SECONDS, type StatementStore } from './statements/store.js';
 import { createStatementLinkRouter } from './http/statement-links.js';
+import { createDrain } from './http/ops.js';
 import { createTwilioSmsSender } from './telephony/twilio/sms.js';
 import { createIvrActions } from './ivr/ivr-actions.js';
 import { createCallTokens } from './verification/call-token.js';
@@ -84,7 +85,13 @@ export interface Built {
 export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Built> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? cryptoRandom;
-  const scrub = createScrubber([config.twilio.authToken, config.adminApiKey, ...config.apiClients.map((c) => c.secret)]);
+  const storePasswords = 'password' in config.store ? [config.store.password, 'sentinelPassword' in config.store ? config.store.sentinelPassword : undefined] : [];
+  const scrub = createScrubber([
+    config.twilio.authToken,
+    config.adminApiKey,
+    ...config.apiClients.map((c) => c.secret),
+    ...storePasswords.filter((p): p is string => p !== undefined),
+  ]);
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, scrub, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
   // Flows are validated before anything connects: a broken flow file stops start-up here.
   let flows = loadFlows(config.flowsDir);
@@ -106,8 +113,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   // The words said outside a node follow a reload too.
   const catalogue = createPromptCatalogue(() => flows);
 
-  const store = overrides.store ?? (await createStore(config.store));
   const keys = createKeys(config.keyPrefix);
+  const store = overrides.store ?? (await createStore(config.store, { logger, probeKey: keys.writeProbe() }));
   const metrics = createMetrics({ defaultMetrics: true });
   const audit = createAudit({ redis: store.redis, keys, logger, clock, metrics });
 
@@ -266,6 +273,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     failClosed: engine.failClosedSpeech(),
     devRouters,
     appRouters,
+    drain: createDrain(),
     readinessChecks: { statements: () => statements.ping() },
   };
   return {

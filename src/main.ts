@@ -3,6 +3,7 @@ import { buildDeps } from './compose.js';
 import { loadDotEnv } from './config/dotenv.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { FlowError, formatProblem } from './flows/load.js';
+import { createHttpServer, drainServer } from './http/server.js';
 
 /** Start-up: config → deps → listen → drain on SIGTERM (STYLE habit 1). */
 async function main(): Promise<void> {
@@ -14,13 +15,13 @@ async function main(): Promise<void> {
   if (config.demoDefaults.length > 0) {
     logger.warn({ settings: config.demoDefaults }, `development: demo values in use for ${config.demoDefaults.join(', ')} (never in production)`);
   }
-  const app = createApp(built.deps);
-  const server = app.listen(config.port);
+  const server = createHttpServer(createApp(built.deps));
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  logger.info({ port: config.port, store: config.store.kind, env: config.env }, 'Vaultline IVR listening');
+  logger.info({ host: config.host, port: config.port, store: config.store.kind, env: config.env }, 'Vaultline IVR listening');
   // Provider-API sessions whose code ran out unpolled still get their callback.
   const stopSweeper = built.notifier.startSweeper(5000);
   if (!config.isProduction) {
@@ -40,14 +41,14 @@ async function main(): Promise<void> {
   const drain = (signal: string) => {
     if (draining) return;
     draining = true;
-    stopSweeper();
-    logger.info({ signal }, 'draining: no new connections, finishing requests in flight');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    server.close(() => {
-      void built.close().finally(() => process.exit(0));
+    logger.info({ signal }, `${signal}: shutting down`);
+    // DESIGN A12's bound, whatever hangs (a store that never answers QUIT, a callback in flight).
+    setTimeout(() => process.exit(1), (config.shutdownDrainSeconds + 10) * 1000 - 250).unref();
+    void drainServer(server, built.deps.drain, { drainSeconds: config.shutdownDrainSeconds, logger }).then(async (clean) => {
+      stopSweeper();
+      await built.close().catch((err: unknown) => logger.warn({ err }, 'closing the store and adapters failed'));
+      process.exit(clean ? 0 : 1);
     });
-    server.closeIdleConnections();
   };
   process.on('SIGTERM', () => drain('SIGTERM'));
   process.on('SIGINT', () => drain('SIGINT'));

@@ -39,7 +39,7 @@ const PRODUCTION_REQUIRED = [
   'ADMIN_API_KEY',
   'API_CLIENTS',
   'TOKEN_SIGNING_KEYS',
-  'REDIS_URL or REDIS_CLUSTER_NODES',
+  'REDIS_URL or REDIS_CLUSTER_NODES or REDIS_SENTINELS',
   'BANK_DATA_FILE or BANKING_API_URL',
   'STATEMENTS_DIR or S3_BUCKET',
 ];
@@ -327,7 +327,41 @@ describe('loadConfig ranges and formats', () => {
     });
   });
 
+  it('when REDIS_SENTINELS is set with its master name, password and TLS, then the store goes through Sentinel with them', () => {
+    const config = loadConfig({
+      REDIS_SENTINELS: 's1:26379,s2:26380',
+      REDIS_SENTINEL_NAME: 'vaultline',
+      REDIS_PASSWORD: 'data-node-password',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-password',
+      REDIS_TLS: 'true',
+      REDIS_CLUSTER_NODES: 'r1:7000',
+    });
+
+    expect(config.store).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      name: 'vaultline',
+      password: 'data-node-password',
+      sentinelPassword: 'sentinel-password',
+      tls: true,
+    });
+  });
+
+  it('when REDIS_SENTINELS is set without REDIS_SENTINEL_NAME, then start-up stops naming it', () => {
+    expect(configErrorOf({ REDIS_SENTINELS: 's1:26379' }).message).toMatch(/REDIS_SENTINEL_NAME/);
+  });
+
+  it('when HOST and SHUTDOWN_DRAIN_SECONDS are set, then they are the listen address and the drain; unset they are 0.0.0.0 and 5 s', () => {
+    expect(loadConfig({ HOST: '127.0.0.1', SHUTDOWN_DRAIN_SECONDS: '12' })).toMatchObject({ host: '127.0.0.1', shutdownDrainSeconds: 12 });
+    expect(loadConfig({})).toMatchObject({ host: '0.0.0.0', shutdownDrainSeconds: 5 });
+  });
+
   it.each([
+    ['REDIS_SENTINELS', 's1'],
+    ['SHUTDOWN_DRAIN_SECONDS', '-1'],
     ['REDIS_CLUSTER_NODES', 'r1'],
     ['REDIS_CLUSTER_NODES', 'r1:7000;r2:7001'],
     ['REDIS_URL', 'http://redis:6379'],

@@ -59,7 +59,7 @@ describe('production start-up refuses what it cannot run safely', () => {
       'ADMIN_API_KEY',
       'API_CLIENTS',
       'TOKEN_SIGNING_KEYS',
-      'REDIS_URL or REDIS_CLUSTER_NODES',
+      'REDIS_URL or REDIS_CLUSTER_NODES or REDIS_SENTINELS',
       'BANK_DATA_FILE or BANKING_API_URL',
       'STATEMENTS_DIR or S3_BUCKET',
     ]) {

@@ -2,6 +2,7 @@ import type { Audit } from '../audit/audit.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../shared/clock.js';
+import { isStoreError } from '../shared/errors.js';
 import type { RedisClient } from '../store/client.js';
 import type { Keys } from '../store/keys.js';
 import { TERMINAL, type Sessions, type SessionView } from '../verification/sessions.js';
@@ -107,7 +108,8 @@ export function createTerminalNotifier(deps: TerminalNotifierDeps) {
     /** Runs `sweepDue` every `intervalMs` until the returned function is called (main.ts, on SIGTERM). */
     startSweeper(intervalMs = 5000): () => void {
       const timer = setInterval(() => {
-        sweepDue().catch((err: unknown) => log.warn({ err }, 'callback sweep failed'));
+        // A store outage is logged once by the store client; a warning every interval would bury it.
+        sweepDue().catch((err: unknown) => (isStoreError(err) ? log.debug({ err }, 'callback sweep skipped: store unavailable') : log.warn({ err }, 'callback sweep failed')));
       }, intervalMs);
       timer.unref();
       return () => clearInterval(timer);

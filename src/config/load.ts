@@ -3,10 +3,22 @@ import { productionProblems } from './production.js';
 import { envSchema, type Env } from './schema.js';
 import { resolveSecretFiles } from './secrets.js';
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Credentials and TLS for Cluster and Sentinel nodes; a REDIS_URL carries its own. */
+export interface NodeAuth {
+  password?: string;
+  tls?: boolean;
+}
+
 export type StoreConfig =
   | { kind: 'embedded' }
   | { kind: 'redis'; url: string }
-  | { kind: 'cluster'; nodes: { host: string; port: number }[] };
+  | ({ kind: 'cluster'; nodes: RedisNode[] } & NodeAuth)
+  | ({ kind: 'sentinel'; sentinels: RedisNode[]; name: string; sentinelPassword?: string } & NodeAuth);
 
 export type SigningJwk = { kid: string; kty: string; crv?: string; d: string; [k: string]: unknown };
 
@@ -14,6 +26,10 @@ export interface Config {
   readonly env: Env['NODE_ENV'];
   readonly isProduction: boolean;
   readonly port: number;
+  /** Listen address. */
+  readonly host: string;
+  /** After SIGTERM: how long /readyz says 503 while everything else is still served (A12). */
+  readonly shutdownDrainSeconds: number;
   readonly publicBaseUrl: string;
   readonly logLevel: Env['LOG_LEVEL'];
   readonly store: StoreConfig;
@@ -89,11 +105,29 @@ function parseSigningKeys(raw: string): SigningJwk[] | string {
   return parsed.data as SigningJwk[];
 }
 
-function parseNodes(list: string): { host: string; port: number }[] {
+function parseNodes(list: string): RedisNode[] {
   return list.split(',').map((hp) => {
     const i = hp.lastIndexOf(':');
     return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
   });
+}
+
+/** Which store: Sentinel wins over Cluster, Cluster over one Redis URL; none = the embedded store. */
+function storeConfig(env: Env): StoreConfig {
+  const auth: NodeAuth = { ...(env.REDIS_TLS ? { tls: true } : {}), ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}) };
+  // loadConfig refused REDIS_SENTINELS without REDIS_SENTINEL_NAME already.
+  if (env.REDIS_SENTINELS && env.REDIS_SENTINEL_NAME) {
+    return {
+      kind: 'sentinel',
+      sentinels: parseNodes(env.REDIS_SENTINELS),
+      name: env.REDIS_SENTINEL_NAME,
+      ...(env.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
+      ...auth,
+    };
+  }
+  if (env.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: parseNodes(env.REDIS_CLUSTER_NODES), ...auth };
+  if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL };
+  return { kind: 'embedded' };
 }
 
 /**
@@ -111,6 +145,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(given);
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${label(i.path.map(String).join('.'))}: ${i.message}`));
   if (isProduction) problems.push(...productionProblems(given, label, secrets.unreadable));
+  if (given.REDIS_SENTINELS && !given.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master name Sentinel monitors)');
   let tokenSigningKeys: SigningJwk[] = [];
   if (given.TOKEN_SIGNING_KEYS !== undefined) {
     const keys = parseSigningKeys(given.TOKEN_SIGNING_KEYS);
@@ -141,9 +176,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   // open what was sealed before (and production requires it, above).
   const dataSecret = Buffer.from(orDemo('DATA_SECRET', env.DATA_SECRET), 'utf8');
 
-  let store: StoreConfig = { kind: 'embedded' };
-  if (env.REDIS_CLUSTER_NODES) store = { kind: 'cluster', nodes: parseNodes(env.REDIS_CLUSTER_NODES) };
-  else if (env.REDIS_URL) store = { kind: 'redis', url: env.REDIS_URL };
+  const store = storeConfig(env);
 
   const banking: Config['banking'] = env.BANKING_API_URL
     ? { kind: 'http', url: env.BANKING_API_URL }
@@ -163,6 +196,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     env: env.NODE_ENV,
     isProduction,
     port: env.PORT,
+    host: env.HOST,
+    shutdownDrainSeconds: env.SHUTDOWN_DRAIN_SECONDS,
     publicBaseUrl,
     logLevel: env.LOG_LEVEL,
     store,

@@ -22,6 +22,8 @@ const bool = z
 
 export const envSchema = z.object({
   PORT: intIn(1, 65535, 3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  SHUTDOWN_DRAIN_SECONDS: intIn(0, 300, 5),
   PUBLIC_BASE_URL: optionalString.pipe(
     z
       .url({ protocol: /^https?$/ })
@@ -43,6 +45,18 @@ export const envSchema = z.object({
       .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be a comma list of host:port')
       .optional(),
   ),
+  REDIS_SENTINELS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'must be a comma list of host:port')
+      .optional(),
+  ),
+  REDIS_SENTINEL_NAME: optionalString,
+  /** Cluster and Sentinel data nodes (REDIS_URL carries its own). */
+  REDIS_PASSWORD: optionalString,
+  REDIS_SENTINEL_PASSWORD: optionalString,
+  /** TLS to Cluster and Sentinel nodes (REDIS_URL says rediss:// instead). */
+  REDIS_TLS: bool,
   /** Extension: prefix of every store key (tests use a fresh one each). */
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('vl:'),
   TWILIO_ACCOUNT_SID: optionalString,

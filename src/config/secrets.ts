@@ -12,6 +12,8 @@ export const SECRET_SETTINGS = [
   'TOKEN_SIGNING_KEYS',
   'DATA_SECRET',
   'REDIS_URL',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
 ] as const;
 
 export interface ResolvedSecrets {

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
-import { AppError, StoreUnavailableError, statusOf } from '../shared/errors.js';
+import { AppError, isStoreError, statusOf } from '../shared/errors.js';
 
 /**
  * The one error handler of the JSON routes (STYLE habit 8): maps an error code to its status and
@@ -31,9 +31,11 @@ export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
       res.status(413).json({ error: 'too_large', message: 'The request body is too large.' });
       return;
     }
-    if (err instanceof StoreUnavailableError || isStoreError(err)) {
-      logger.error({ err }, 'store unavailable');
-      res.status(503).json({ error: 'unavailable', message: 'The service is temporarily unavailable. Try again shortly.' });
+    if (isStoreError(err)) {
+      // The outage itself is logged once by the store client; a line per refused request would flood.
+      logger.warn({ reason: err instanceof Error ? err.message : String(err) }, 'store unavailable: answered 503');
+      res.setHeader('Retry-After', '1');
+      res.status(503).json({ error: 'store_unavailable', message: 'The service is temporarily unavailable. Try again shortly.' });
       return;
     }
     logger.error({ err }, 'unhandled error on a JSON route');
@@ -41,14 +43,8 @@ export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-/** ioredis errors when the store is down or slow: fail closed, never a stack trace. */
-export function isStoreError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return (
-    err.name === 'MaxRetriesPerRequestError' ||
-    /Command timed out|Connection is closed|enableOfflineQueue|ECONNREFUSED|Stream isn't writeable|ClusterAllFailedError|Failed to refresh slots/i.test(err.message)
-  );
-}
+/** Kept here too: the webhooks' error handler imports it from this module. */
+export { isStoreError };
 
 export const notFoundJson: RequestHandler = (_req, res) => {
   res.status(404).json({ error: 'not_found', message: 'No such route.' });

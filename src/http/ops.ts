@@ -1,13 +1,51 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Metrics } from '../audit/metrics.js';
 
-/** /healthz (process up), /readyz (store and required adapters reachable), /metrics (Prometheus). */
-export function createOpsRouter(deps: { metrics: Metrics; checks: Record<string, () => Promise<void>> }): Router {
+/** The app's shutdown state (DESIGN A12): main.ts starts the drain, /readyz and every answer see it. */
+export interface Drain {
+  readonly draining: boolean;
+  begin(): void;
+}
+
+export function createDrain(): Drain {
+  let draining = false;
+  return {
+    get draining() {
+      return draining;
+    },
+    begin: () => {
+      draining = true;
+    },
+  };
+}
+
+/**
+ * While draining, every answer says `Connection: close` and Node closes its socket once it is sent:
+ * a client never sends its next request on a keep-alive connection we are about to close, which
+ * is how a connection gets reset with a request in it.
+ */
+export function closeConnectionsWhileDraining(drain: Drain): RequestHandler {
+  return (_req, res, next) => {
+    if (drain.draining) res.setHeader('Connection', 'close');
+    next();
+  };
+}
+
+/**
+ * /healthz (process up), /readyz (not draining, the store takes a write, required adapters
+ * reachable), /metrics (Prometheus).
+ */
+export function createOpsRouter(deps: { metrics: Metrics; drain: Drain; checks: Record<string, () => Promise<void>> }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
+    // A load balancer takes us out first; the checks would only delay saying so.
+    if (deps.drain.draining) {
+      res.status(503).json({ status: 'draining', checks: {} });
+      return;
+    }
     const results = await Promise.all(
       Object.entries(deps.checks).map(async ([name, check]) => {
         try {

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'idempotency_in_flight'
   | 'too_large'
   | 'unavailable'
+  | 'store_unavailable'
   | 'internal';
 
 export const statusOf: Record<ErrorCode, number> = {
@@ -38,6 +39,7 @@ export const statusOf: Record<ErrorCode, number> = {
   rate_limited: 429,
   sms_limit: 429,
   unavailable: 503,
+  store_unavailable: 503,
   internal: 500,
 };
 
@@ -54,8 +56,23 @@ export class AppError extends Error {
   readonly retryAfterSeconds: number | undefined;
 }
 
-/** The store did not answer in time: callers fail closed. */
+/** The store cannot take the write (away, read-only, or not acknowledged by a replica): callers fail closed. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
-  readonly code = 'unavailable' as const;
+  readonly code = 'store_unavailable' as const;
 }
+
+/**
+ * ioredis errors when the store is down, slow or read-only (a replica after a failover): fail
+ * closed, never a stack trace. A wrapped one (a library that kept the store's error as `cause`)
+ * counts too.
+ */
+export function isStoreError(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof StoreUnavailableError || e.name === 'MaxRetriesPerRequestError' || STORE_FAILURE.test(e.message)) return true;
+  }
+  return false;
+}
+
+const STORE_FAILURE =
+  /Command timed out|Connection is closed|enableOfflineQueue|ECONNREFUSED|Stream isn't writeable|ClusterAllFailedError|Failed to refresh slots|None of startup nodes|\bREADONLY\b|\bLOADING\b|\bMASTERDOWN\b|\bCLUSTERDOWN\b|\bNOAUTH\b|All sentinels are unreachable/i;

@@ -45,6 +45,8 @@ export const ttl = {
   idempotencyMs: 25 * 3600 * 1000,
   /** An Idempotency-Key whose first request is still running; a crashed instance frees it after this. */
   idempotencyInFlightMs: 60 * 1000,
+  /** /readyz's write probe: outlives the probe's cache, never piles up. */
+  writeProbeMs: 10 * 1000,
 } as const;
 
 export function createKeys(prefix: string) {
@@ -98,6 +100,8 @@ export function createKeys(prefix: string) {
     apiSession: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:ses:${sessionId}:api`,
     /** Sorted set: API sessions with a callback URL, scored by expiry, swept to notify an expiry nobody polled. */
     apiCallbackDue: () => `${prefix}api:cbdue`,
+    /** String, PX: /readyz's write probe (a replica refuses it: a ping alone would pass there). */
+    writeProbe: () => `${prefix}readyz`,
     /** Set of API session ids by provider call (provider + call id). */
     sessionTagOf,
   };
