@@ -85,7 +85,8 @@ export interface Built {
 export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Built> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? cryptoRandom;
-  const storePasswords = 'password' in config.store ? [config.store.password, 'sentinelPassword' in config.store ? config.store.sentinelPassword : undefined] : [];
+  const { password, sentinelPassword } = config.store as { password?: string; sentinelPassword?: string };
+  const storePasswords = [password, sentinelPassword];
   const scrub = createScrubber([
     config.twilio.authToken,
     config.adminApiKey,

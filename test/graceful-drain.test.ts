@@ -26,7 +26,6 @@ describe('when the app gets SIGTERM during a burst of webhooks (DESIGN A12)', { 
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     const answers: { answer: Answer; inDrain: boolean }[] = [];
     const failures: string[] = [];
-    let sigtermAt = Number.POSITIVE_INFINITY;
     let drainSeenAt = Number.POSITIVE_INFINITY;
     let stopAt = Number.POSITIVE_INFINITY;
     const webhook = () => {
@@ -47,7 +46,7 @@ describe('when the app gets SIGTERM during a burst of webhooks (DESIGN A12)', { 
     await eventually(() => expect(answers.length).toBeGreaterThan(20), 10_000);
 
     running.child.kill('SIGTERM');
-    sigtermAt = Date.now();
+    const sigtermAt = Date.now();
     // The burst goes on through the drain, and stops just before the listener closes.
     stopAt = sigtermAt + DRAIN_SECONDS * 1000 - 300;
     await eventually(async () => expect((await send(`${base}/readyz`)).status).toBe(503), 2000, 20);
