@@ -17,6 +17,7 @@ import { cryptoRandom, systemClock, type Clock, type Random } from './shared/clo
 import { createSealer } from './shared/seal.js';
 import { createStore, type Store } from './store/client.js';
 import { createKeys } from './store/keys.js';
+import { createReplicaAck } from './store/replication.js';
 import type { LiveCallControl } from './telephony/live-call.js';
 import { createCallsUpdate } from './telephony/twilio/calls-update.js';
 import { createTwilioClient, createTwilioLiveCallControl } from './telephony/twilio/rest.js';
@@ -138,7 +139,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       return !state.ended && state.tokenJti === jti;
     },
   });
-  const devices = createDevices({ redis: store.redis, keys, clock, random });
+  const devices = createDevices({ redis: store.redis, keys, clock, random, replicaAck: createReplicaAck(store) });
 
   const devRouters: Record<string, Router> = {};
   const appRouters: Record<string, Router> = {};

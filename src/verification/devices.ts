@@ -56,8 +56,16 @@ redis.call('hsetnx', KEYS[1], 'revokedAt', ARGV[1])
 return 1`,
 );
 
-export function createDevices(deps: { redis: RedisClient; keys: Keys; clock: Clock; random: Random }): Devices {
+export function createDevices(deps: {
+  redis: RedisClient;
+  keys: Keys;
+  clock: Clock;
+  random: Random;
+  /** Resolves once a replica holds the write, where replicas exist (store/replication.ts). */
+  replicaAck?: (key: string) => Promise<void>;
+}): Devices {
   const { redis, keys, clock, random } = deps;
+  const replicated = deps.replicaAck ?? (() => Promise.resolve());
 
   return {
     async enroll({ customerId, publicJwk, label }) {
@@ -69,7 +77,8 @@ export function createDevices(deps: { redis: RedisClient; keys: Keys; clock: Clo
       }
       const { jwk, alg } = await checkPublicJwk(publicJwk);
       const deviceId = `dev_${random.bytes(16).toString('base64url')}`;
-      await redis.hset(keys.device(deviceId), {
+      const key = keys.device(deviceId);
+      await redis.hset(key, {
         deviceId,
         customerId,
         label,
@@ -78,12 +87,22 @@ export function createDevices(deps: { redis: RedisClient; keys: Keys; clock: Clo
         status: 'active',
         createdAt: new Date(clock.now()).toISOString(),
       });
+      try {
+        await replicated(key);
+      } catch (err) {
+        // Nobody was told this device id: an enrolment a failover could lose is undone, not kept.
+        await redis.del(key).catch(() => undefined);
+        throw err;
+      }
       return { deviceId };
     },
 
     async revoke(deviceId) {
       if (!isDeviceId(deviceId)) return false;
       const n = await revokeScript(redis, [keys.device(deviceId)], [new Date(clock.now()).toISOString()]);
+      // Not acknowledged: the primary refuses the device already, and the 503 makes the admin
+      // retry (revoking is idempotent) until a replica holds it too.
+      if (Number(n) === 1) await replicated(keys.device(deviceId));
       return Number(n) === 1;
     },
 
