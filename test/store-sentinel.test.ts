@@ -29,7 +29,12 @@ describe('when the store is reached through Sentinel and its primary dies (DESIG
     const replicaAddress = ['127.0.0.1', String(set.replica.port)];
     await eventually(async () => expect(await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', set?.name ?? '')).toEqual(replicaAddress), 20_000, 100);
     const promoted = Date.now();
-    await eventually(async () => expect((await request(app).get('/readyz')).status).toBe(200), 5000);
+    // Ready, and serving calls: the +switch-master notice may reconnect the client once more.
+    const current = t;
+    await eventually(async () => {
+      expect((await request(app).get('/readyz')).status).toBe(200);
+      expect((await caller(current).dial()).gather).toBeDefined();
+    }, 5000);
     expect(Date.now() - promoted).toBeLessThan(5000);
 
     const call = caller(t);

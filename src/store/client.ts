@@ -153,8 +153,9 @@ async function openClient(config: StoreConfig): Promise<RedisClient> {
       ...(config.password ? { password: config.password } : {}),
       ...(config.sentinelPassword ? { sentinelPassword: config.sentinelPassword } : {}),
       ...(tls ? { tls, enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
-      // Sentinel's +switch-master moves us to the new primary as soon as it is elected.
-      failoverDetector: true,
+      // No failoverDetector (+switch-master): a dead primary closes the connection and a demoted one
+      // answers READONLY, and either makes the client ask Sentinel again. The detector's own
+      // disconnect, landing on a reconnect in progress, left the client stuck in tests.
       sentinelRetryStrategy: retry,
     });
   }
