@@ -7,14 +7,16 @@
  *   --profile          the app runs with --cpu-prof; prints where its CPU went (figures are perturbed, not saved)
  *   --no-autopipelining  experiment: the app's ioredis auto-pipelining switched off after the warm-up (not saved)
  *   --log-level=<lvl>  the app's LOG_LEVEL (default info, as in production; its lines go to /dev/null)
+ *   --api-rate         only the provider-API poll rate (800/s from one client for 5 s); writes bench/.tmp/results.api-rate.json
  */
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startBench } from './lib/context.js';
 import { summarizeProfile } from './profile-summary.js';
-import { rows, type Measured } from './report/figures.js';
+import { apiRateRows, rows, type Measured } from './report/figures.js';
 import { loadAverage, machineInfo, printTable, refreshBenchmarksMd, writeResults, type RunInfo } from './report/write.js';
+import { apiPollRate } from './scenarios/api-rate.js';
 import { capacity } from './scenarios/capacity.js';
 import { confirmToRedirect } from './scenarios/confirm.js';
 import { unitCosts } from './scenarios/costs.js';
@@ -27,6 +29,9 @@ const quick = argv.includes('--quick');
 const profile = argv.includes('--profile');
 const noAutopipelining = argv.includes('--no-autopipelining');
 const logLevel = argv.find((a) => a.startsWith('--log-level='))?.split('=')[1] ?? 'info';
+const apiRateOnly = argv.includes('--api-rate');
+/** 80 % of the default API_RATE_LIMIT_PER_CLIENT, across calls each polled at 2/s (a 2 s poll interval). */
+const API_RATE = { perSecond: 800, seconds: 5, calls: 400 };
 
 const SIZES = quick
   ? {
@@ -51,6 +56,18 @@ async function main(): Promise<void> {
   const step = (what: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${what}`);
 
   const b = await startBench({ quick, profile, logLevel });
+  if (apiRateOnly) {
+    try {
+      step('provider API poll rate');
+      const apiRate = await apiPollRate(b, API_RATE);
+      printTable(apiRateRows(apiRate));
+      writeFileSync('bench/.tmp/results.api-rate.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, machine: machineInfo(), apiRate }, null, 2) + '\n');
+      console.log('\nwrote bench/.tmp/results.api-rate.json');
+    } finally {
+      await b.close();
+    }
+    return;
+  }
   let measured: Measured;
   try {
     step('warm-up');
@@ -70,10 +87,12 @@ async function main(): Promise<void> {
     const footprint = await redisFootprint(b, SIZES.footprintCalls);
     step('confirmation → redirect');
     const confirm = await confirmToRedirect(b, SIZES.confirm, idle.wait.latencyMs.p50);
+    step('provider API poll rate');
+    const apiRate = await apiPollRate(b, API_RATE);
     step('capacity ramp');
     const cap = await capacity(b, SIZES.capacity);
     measured = {
-      idle, loaded, baselines: base, forged, footprint, confirm, capacity: cap, costs,
+      idle, loaded, baselines: base, forged, footprint, confirm, capacity: cap, costs, apiRate,
       meanThinkSeconds: MEAN_THINK_SECONDS,
     };
   } finally {

@@ -44,8 +44,9 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   // Nobody revalidates a TwiML or JSON answer; Express would hash every body for an ETag.
   app.set('etag', false);
-  // PUBLIC_BASE_URL is the only source of our own URL; Host and X-Forwarded-* are never trusted.
-  app.set('trust proxy', false);
+  // TRUST_PROXY hops decide `req.ip` (rate limits, audit sourceIp) and nothing else: PUBLIC_BASE_URL
+  // is the only source of our own URL, so no route reads req.protocol, req.hostname or Host.
+  app.set('trust proxy', deps.config.trustProxyHops > 0 ? deps.config.trustProxyHops : false);
 
   app.use(closeConnectionsWhileDraining(deps.drain));
   app.use(createOpsRouter({ metrics: deps.metrics, drain: deps.drain, checks: { store: () => deps.store.writable(), ...deps.readinessChecks } }));

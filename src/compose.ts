@@ -43,7 +43,7 @@ import { createDidCodec } from './verification/did.js';
 import { createIntercept } from './verification/intercept.js';
 import { createLockout } from './verification/lockout.js';
 import { createSessions } from './verification/sessions.js';
-import type { ApiLimits } from './api/rate-limit.js';
+import { perSecondLimits } from './api/rate-limit.js';
 import { createProviderApiRouter } from './api/router.js';
 import { createTerminalNotifier, type TerminalNotifier } from './api/terminal.js';
 
@@ -65,11 +65,6 @@ export interface Overrides {
    * attempts; tests of the retry bound pass zeros so they neither sleep nor wait on a timer.
    */
   callbackBackoffMs?: readonly number[];
-  /**
-   * Provider-API rate limits. There is no setting for them (DESIGN A2 has none): production uses
-   * DEFAULT_LIMITS; tests of the 429 path pass small ones to reach the limit in a few requests.
-   */
-  apiLimits?: Partial<ApiLimits>;
 }
 
 /** Providers whose calls this app controls itself: an API client may not open sessions as one. */
@@ -248,7 +243,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     allowLoopbackHttpCallbacks: !config.isProduction,
     publicBaseUrl: config.publicBaseUrl,
     reservedProviders: APP_PROVIDERS,
-    ...(overrides.apiLimits ? { limits: overrides.apiLimits } : {}),
+    limits: perSecondLimits(config.apiRateLimits),
   });
   const actions = createIvrActions({ actions: protectedActions, sessions, verifyToken: (t, e) => callTokens.verify(t, e), audit, logger });
   const effects = createEffects({ sessions, audit, metrics, actions, clock });

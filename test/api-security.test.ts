@@ -53,35 +53,6 @@ describe('provider API credentials', () => {
   });
 });
 
-describe('provider API rate limits', () => {
-  it('when one call is polled faster than its limit, then 429 with Retry-After until the window ends', async () => {
-    api = await startApiTestApp({ limits: { perCall: { points: 3, durationSeconds: 10 } } });
-    const callId = newProviderCallId();
-    const { sessionId } = (await api.send('post', '/sessions', { body: { provider: 'five9', callId } })).body as { sessionId: string };
-    api.t.clock.advance(10_000);
-    const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await api.send('get', '/sessions/{sessionId}', { params: { sessionId } })).status);
-    expect(statuses).toEqual([200, 200, 200, 429]);
-    const limited = await api.send('get', '/sessions/{sessionId}', { params: { sessionId } });
-    expect(limited.body).toMatchObject({ error: 'rate_limited' });
-    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(10);
-    api.t.clock.advance(Number(limited.headers['retry-after']) * 1000);
-    expect((await api.send('get', '/sessions/{sessionId}', { params: { sessionId } })).status).toBe(200);
-  });
-
-  it('when one client sends more than its limit across calls, then 429 for that client only', async () => {
-    api = await startApiTestApp({ limits: { perClient: { points: 2, durationSeconds: 10 } } });
-    const open = (as: 'genesys' | 'nice') => api!.send('post', '/sessions', { as, body: { provider: 'five9', callId: newProviderCallId() } });
-    expect((await open('genesys')).status).toBe(201);
-    expect((await open('genesys')).status).toBe(201);
-    const third = await open('genesys');
-    expect(third.status).toBe(429);
-    expect(third.headers['retry-after']).toBeDefined();
-    expect((await open('nice')).status).toBe(201);
-  });
-});
-
 describe('call-bound token on the protected actions', () => {
   it('when the token of a confirmed session is used for its own call, then the real bank\'s balance is answered in the call\'s words and the statement goes by SMS', async () => {
     api = await startApiTestApp();

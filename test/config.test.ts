@@ -68,6 +68,8 @@ describe('loadConfig in development', () => {
     expect(config.lateConfirmationPolicy).toBe('ignore');
     expect(config.failMode).toBe('closed');
     expect(config.logLevel).toBe('info');
+    expect(config.trustProxyHops).toBe(0);
+    expect(config.apiRateLimits).toEqual({ perClient: 1000, perCall: 20 });
     expect(config.store).toEqual({ kind: 'embedded' });
     expect(config.banking).toEqual({ kind: 'demo', file: 'data/demo-bank.json' });
     expect(config.statements).toEqual({ kind: 'local', dir: 'data/statements' });
@@ -266,6 +268,10 @@ describe('loadConfig ranges and formats', () => {
     ['DID_LENGTH', '5'],
     ['DID_LENGTH', '11'],
     ['DID_LENGTH', '6.5'],
+    ['TRUST_PROXY', '-1'],
+    ['TRUST_PROXY', 'true'],
+    ['API_RATE_LIMIT_PER_CLIENT', '0'],
+    ['API_RATE_LIMIT_PER_CALL', 'lots'],
   ])('when %s=%s, then start-up stops naming the key', (key, value) => {
     expect(configErrorOf({ [key]: value }).message).toContain(key);
   });
@@ -277,6 +283,12 @@ describe('loadConfig ranges and formats', () => {
     ['DID_LENGTH', '10', { ttlSeconds: 90, length: 10 }],
   ])('when %s=%s (a bound), then it is accepted', (key, value, did) => {
     expect(loadConfig({ [key]: value }).did).toEqual(did);
+  });
+
+  it('when TRUST_PROXY and the API rate limits are set, then they are taken as given', () => {
+    const config = loadConfig({ TRUST_PROXY: '2', API_RATE_LIMIT_PER_CLIENT: '5000', API_RATE_LIMIT_PER_CALL: '40' });
+    expect(config.trustProxyHops).toBe(2);
+    expect(config.apiRateLimits).toEqual({ perClient: 5000, perCall: 40 });
   });
 
   it('when PUBLIC_BASE_URL carries a query or a fragment, then start-up stops naming it', () => {

@@ -22,6 +22,8 @@ export interface Bench {
   publicBaseUrl: string;
   prefix: string;
   adminKey: string;
+  /** The app's one API_CLIENTS credential. */
+  apiClient: { id: string; secret: string };
   signer: Signer;
   /** An inspection connection (INFO, MEMORY USAGE, FLUSHALL); never on the app's path. */
   redis: Redis;
@@ -38,6 +40,7 @@ export async function startBench(opts: { quick: boolean; profile: boolean; logLe
   const authToken = randomBytes(16).toString('hex');
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
   const adminKey = randomBytes(24).toString('base64url');
+  const apiClient = { id: 'bench-platform', secret: randomBytes(24).toString('base64url') };
   const prefix = 'bench:';
   const appEnv = {
     REDIS_URL: redisServer.url,
@@ -47,6 +50,7 @@ export async function startBench(opts: { quick: boolean; profile: boolean; logLe
     TWILIO_ACCOUNT_SID: accountSid,
     TWILIO_AUTH_TOKEN: authToken,
     ADMIN_API_KEY: adminKey,
+    API_CLIENTS: `${apiClient.id}:${apiClient.secret}`,
     LOG_LEVEL: opts.logLevel,
   };
   const execArgv = ['--expose-gc', ...(opts.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.tmp/profiles'] : [])];
@@ -60,6 +64,7 @@ export async function startBench(opts: { quick: boolean; profile: boolean; logLe
     publicBaseUrl: PUBLIC_BASE_URL,
     prefix,
     adminKey,
+    apiClient,
     signer: createSigner({ authToken, accountSid, publicBaseUrl: PUBLIC_BASE_URL }),
     redis,
     redisServer,

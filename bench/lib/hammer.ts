@@ -16,6 +16,10 @@ export interface HammerOptions {
   /** …as many as fit in this many seconds. */
   seconds?: number;
   next: () => PooledRequest;
+  /** Default POST (webhooks). */
+  method?: 'GET' | 'POST';
+  /** Open loop: at most this many requests per second in all (autocannon `overallRate`); default as fast as answered. */
+  overallRate?: number;
   /** The status this scenario expects; default any 2xx. */
   status?: number;
   /** Sees every answer; returns false when the answer is not what this scenario expects. */
@@ -58,9 +62,10 @@ export async function hammer(opts: HammerOptions): Promise<HammerResult> {
     connections: opts.connections,
     ...(opts.amount !== undefined ? { amount: opts.amount } : { duration: opts.seconds ?? 10 }),
     timeout: 10,
+    ...(opts.overallRate !== undefined ? { overallRate: opts.overallRate } : {}),
     requests: [
       {
-        method: 'POST',
+        method: opts.method ?? 'POST',
         setupRequest: (req, context) => {
           if (Number.isNaN(first)) first = performance.now();
           const item = opts.next();

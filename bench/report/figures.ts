@@ -1,3 +1,4 @@
+import type { ApiRateFigures } from '../scenarios/api-rate.js';
 import type { CapacityFigures } from '../scenarios/capacity.js';
 import type { ConfirmFigures } from '../scenarios/confirm.js';
 import type { UnitCosts } from '../scenarios/costs.js';
@@ -27,6 +28,7 @@ export interface Measured {
   confirm: ConfirmFigures;
   capacity: CapacityFigures;
   costs: UnitCosts;
+  apiRate: ApiRateFigures;
   /** Seconds between webhooks of one live call, on average (3–7 s uniform). */
   meanThinkSeconds: number;
 }
@@ -110,7 +112,19 @@ export function rows(m: Measured): Row[] {
   add({ id: 'forged.http.redisCommands', figure: `forged over HTTP (${f.http.requests} requests): Redis commands executed`, value: f.redisCommands + f.appCommands, unit: '', target: { op: '=', value: 0 } });
   add({ id: 'forged.http.redirects', figure: 'forged over HTTP: Twilio REST calls made', value: f.redirects, unit: '', target: { op: '=', value: 0 } });
   add({ id: 'forged.http.p50', figure: 'forged over HTTP: 403 latency p50 / p99 / p99.9 (16 connections)', value: f.http.latencyMs.p50, unit: 'ms', shown: ms3(f.http.latencyMs) });
+  out.push(...apiRateRows(m.apiRate));
   return out;
+}
+
+/** One API client polling many calls at 80 % of the default API_RATE_LIMIT_PER_CLIENT: nothing may be refused. */
+export function apiRateRows(a: ApiRateFigures): Row[] {
+  const what = `one API client, ${a.calls} calls, ${a.targetPerSecond} polls/s asked for ${round(a.http.seconds)} s`;
+  return [
+    judge({ id: 'api.rate.refused', figure: `${what}: answered 429`, value: a.refused, unit: '', target: { op: '=', value: 0 } }),
+    judge({ id: 'api.rate.perSecond', figure: `${what}: answered 200 per second`, value: a.http.perSecond, unit: '/s' }),
+    judge({ id: 'api.rate.errors', figure: `${what}: other errors (not 200)`, value: a.http.errors - a.refused, unit: '' }),
+    judge({ id: 'api.rate.p50', figure: `${what}: latency p50 / p99 / p99.9`, value: a.http.latencyMs.p50, unit: 'ms', shown: ms3(a.http.latencyMs) }),
+  ];
 }
 
 export function formatValue(r: Row): string {

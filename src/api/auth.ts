@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import type { Logger } from '../log/logger.js';
-import { AppError } from '../shared/errors.js';
+import type { CredentialRefusals } from './refusals.js';
 
 export interface ApiClient {
   id: string;
@@ -25,9 +24,9 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 /**
  * HTTP Basic with an `API_CLIENTS` credential (A5). Both sides are hashed first so every comparison
  * has the same length, and every client is compared (no early exit), so the time taken says neither
- * which id exists nor how much of a secret matched.
+ * which id exists nor how much of a secret matched. A refusal touches no store (`refusals`).
  */
-export function basicAuth(clients: readonly ApiClient[], log: Logger): RequestHandler {
+export function basicAuth(clients: readonly ApiClient[], refusals: CredentialRefusals): RequestHandler {
   const expected = clients.map((c) => ({ id: c.id, digest: sha256(`${c.id}:${c.secret}`) }));
   return (req, res, next) => {
     const presented = basicCredentials(req);
@@ -40,9 +39,12 @@ export function basicAuth(clients: readonly ApiClient[], log: Logger): RequestHa
       setClient(res, match);
       return next();
     }
-    log.warn({ method: req.method, path: req.path, credentials: presented === undefined ? 'missing' : 'wrong' }, 'API request refused');
-    res.setHeader('WWW-Authenticate', 'Basic realm="vaultline-api", charset="UTF-8"');
-    next(new AppError('unauthorized', 'Valid API client credentials (HTTP Basic) are required.'));
+    const { error } = refusals.refuse(req, res, {
+      scheme: 'Basic',
+      reason: presented === undefined ? 'missing' : 'wrong',
+      message: 'Valid API client credentials (HTTP Basic) are required.',
+    });
+    next(error);
   };
 }
 

@@ -18,31 +18,30 @@ export interface ApiLimits {
   perCall: Limit;
 }
 
-/**
- * 50 requests a second per client carries a few hundred concurrent calls polling every 2 s; 5 a
- * second per call is ten times what a wait loop polling every `pollAfterMs` needs, and stops a
- * runaway loop (or a token-guessing script aimed at one call) early.
- */
-export const DEFAULT_LIMITS: ApiLimits = {
-  perClient: { points: 50, durationSeconds: 1 },
-  perCall: { points: 5, durationSeconds: 1 },
-};
+/** API_RATE_LIMIT_PER_CLIENT and API_RATE_LIMIT_PER_CALL are requests per second. */
+export function perSecondLimits(rates: { perClient: number; perCall: number }): ApiLimits {
+  return { perClient: { points: rates.perClient, durationSeconds: 1 }, perCall: { points: rates.perCall, durationSeconds: 1 } };
+}
 
 /**
  * Fixed-window limits counted in the store by rate-limiter-flexible (decision 0004), shared by every
- * instance. The window is taken from the injected clock and put in the counter's key, so a test on
- * a manual clock gets the same answers as production on the system clock; the library's own expiry
- * (store time) only removes counters once their window is over.
+ * instance, and only for requests that authenticated: a refused request is counted in memory by
+ * `refusals.ts` instead, so junk can neither write to the store nor use up a genuine client's or
+ * call's allowance. The window is taken from the injected clock and put in the counter's key, so a
+ * test on a manual clock gets the same answers as production on the system clock; the library's own
+ * expiry (store time) only removes counters once their window is long over.
  */
-export function createApiLimiter(deps: { redis: RedisClient; keys: Keys; clock: Clock; limits?: Partial<ApiLimits> }) {
-  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+export function createApiLimiter(deps: { redis: RedisClient; keys: Keys; clock: Clock; limits: ApiLimits }) {
+  const { limits } = deps;
 
   const limiter = (name: string, limit: Limit) => {
     const store = new RateLimiterRedis({
       storeClient: deps.redis,
       keyPrefix: deps.keys.limiter(name),
       points: limit.points,
-      duration: limit.durationSeconds,
+      // Garbage collection only (the window is in the key): long enough that a slow request never
+      // sees its window's counter vanish under it, short enough that a call's counters do not pile up.
+      duration: Math.max(10, 2 * limit.durationSeconds),
       // The shared counter is the only truth; an in-memory block would make instances disagree.
       inMemoryBlockOnConsumed: 0,
     });

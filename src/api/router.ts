@@ -15,6 +15,7 @@ import { basicAuth, type ApiClient } from './auth.js';
 import { idempotency } from './idempotency.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createApiLimiter, type ApiLimits } from './rate-limit.js';
+import { createCredentialRefusals } from './refusals.js';
 import { mountSessionRoutes } from './session-routes.js';
 import { responseSizeGuard } from './size-guard.js';
 import type { TerminalNotifier } from './terminal.js';
@@ -48,7 +49,8 @@ export interface ProviderApiDeps {
   allowLoopbackHttpCallbacks: boolean;
   /** `config.publicBaseUrl`, named as the server in the OpenAPI document. */
   publicBaseUrl?: string;
-  limits?: Partial<ApiLimits>;
+  /** From API_RATE_LIMIT_PER_CLIENT and API_RATE_LIMIT_PER_CALL (`perSecondLimits`). */
+  limits: ApiLimits;
   pollAfterMs?: number;
   maxReissues?: number;
   /** Providers an API client may not claim: those whose calls the app controls itself. */
@@ -61,11 +63,12 @@ export interface ProviderApiDeps {
  * document is public, everything else needs an API client's Basic credentials or a call token.
  */
 export function createProviderApiRouter(deps: ProviderApiDeps): Router {
-  const log = deps.logger.child({ component: 'provider-api' });
   const router = Router();
-  const limiter = createApiLimiter({ redis: deps.redis, keys: deps.keys, clock: deps.clock, ...(deps.limits ? { limits: deps.limits } : {}) });
+  const limiter = createApiLimiter({ redis: deps.redis, keys: deps.keys, clock: deps.clock, limits: deps.limits });
+  const refusals = createCredentialRefusals({ clock: deps.clock, logger: deps.logger });
   const idempotent = idempotency({ redis: deps.redis, keys: deps.keys, logger: deps.logger, dataSecret: deps.dataSecret });
-  const authenticated: RequestHandler[] = [basicAuth(deps.clients, log), limiter.perClient];
+  // Authentication first: the store-backed limits count only requests that authenticated.
+  const authenticated: RequestHandler[] = [basicAuth(deps.clients, refusals), limiter.perClient];
   const openApi = buildOpenApiDocument(deps.publicBaseUrl ? { serverUrl: deps.publicBaseUrl } : {});
 
   router.use((_req, res, next) => {
@@ -102,6 +105,7 @@ export function createProviderApiRouter(deps: ProviderApiDeps): Router {
     logger: deps.logger,
     records: deps.notifier.records,
     limiter,
+    refusals,
     idempotent,
     verifyCallToken: deps.verifyCallToken,
     actions: deps.actions,

@@ -55,6 +55,10 @@ export interface Config {
   readonly linkTtlSeconds: number;
   readonly lateConfirmationPolicy: Env['LATE_CONFIRMATION_POLICY'];
   readonly failMode: Env['FAIL_MODE'];
+  /** Proxy hops in front of the app (TRUST_PROXY): for client addresses (rate limits, audit) only. */
+  readonly trustProxyHops: number;
+  /** Requests per second (API_RATE_LIMIT_PER_CLIENT, API_RATE_LIMIT_PER_CALL). */
+  readonly apiRateLimits: { readonly perClient: number; readonly perCall: number };
   readonly flowsDir: string;
   /** Settings that were unset and got a demo value (logged once at start). */
   readonly demoDefaults: readonly string[];
@@ -221,6 +225,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     linkTtlSeconds: env.LINK_TTL_SECONDS,
     lateConfirmationPolicy: env.LATE_CONFIRMATION_POLICY,
     failMode: env.FAIL_MODE,
+    trustProxyHops: env.TRUST_PROXY,
+    apiRateLimits: { perClient: env.API_RATE_LIMIT_PER_CLIENT, perCall: env.API_RATE_LIMIT_PER_CALL },
     flowsDir: env.FLOWS_DIR,
     demoDefaults,
   };

@@ -86,6 +86,12 @@ export const envSchema = z.object({
   LATE_CONFIRMATION_POLICY: z.enum(['ignore', 'recently-verified']).default('ignore'),
   FAIL_MODE: z.enum(['closed', 'open-low-risk']).default('closed'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Reverse-proxy hops whose X-Forwarded-For is believed: client addresses only, never our own URL. */
+  TRUST_PROXY: intIn(0, 10, 0),
+  /** Requests per second one /api/v1 client may make, all its calls together (a 2,000-seat centre polling every 2 s sends 1,000). */
+  API_RATE_LIMIT_PER_CLIENT: intIn(1, 1_000_000, 1000),
+  /** Requests per second about one call, whoever sends them. */
+  API_RATE_LIMIT_PER_CALL: intIn(1, 100_000, 20),
   /** Extension: folder of flow files. */
   FLOWS_DIR: z.string().default('flows'),
 });

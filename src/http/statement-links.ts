@@ -113,7 +113,7 @@ export function createStatementLinkRouter(deps: StatementLinkRouterDeps): Router
       return false;
     }
     try {
-      // With `trust proxy` off this is the peer address; a proxy in front must be configured to pass the client's.
+      // The client's address (TRUST_PROXY hops of X-Forwarded-For believed), so one address cannot block the others.
       await limiter.consume(req.ip ?? 'unknown');
       return true;
     } catch (err) {

@@ -47,6 +47,19 @@ export class InvalidCallTokenError extends AppError {
   }
 }
 
+/**
+ * Refusals that come after our signature held: the token is one we minted (expired, for another
+ * call, the call ended…). Everything else — not a JWS, a foreign `kid`, a bad signature — could be
+ * any string, and is refused without an audit event (A9: `token_rejected` is a token we signed).
+ */
+const REFUSED_AFTER_SIGNATURE: ReadonlySet<string> = new Set<CallTokenRefusal>([
+  'missing_claim', 'bad_claim', 'bad_issuer', 'bad_audience', 'expired', 'issued_in_future', 'bad_lifetime', 'other_call', 'call_ended',
+]);
+
+export function isOurTokenRefused(reason: string): boolean {
+  return REFUSED_AFTER_SIGNATURE.has(reason);
+}
+
 export interface MintedCallToken {
   token: string;
   jti: string;

@@ -1,6 +1,5 @@
 import request, { type Response } from 'supertest';
 import { expect } from 'vitest';
-import type { ApiLimits } from '../../src/api/rate-limit.js';
 import type { TerminalNotifier } from '../../src/api/terminal.js';
 import { createDemoBank } from '../../src/banking/demo-bank.js';
 import type { Overrides } from '../../src/compose.js';
@@ -42,9 +41,10 @@ export interface ApiTestApp {
  * The whole app (startTestApp: real Redis, manual clock, captured logs) with its own /api/v1 router,
  * call tokens, notifier and protected actions, as src/compose.ts builds them. Only the bank behind
  * the banking port is a double: the demo bank, recorded, able to hold a balance in flight or bloat it.
- * `limits` become `Overrides.apiLimits`; callbacks retry without waiting (`Overrides.callbackBackoffMs`).
+ * Rate limits are the settings (`env: { API_RATE_LIMIT_PER_CALL: '3' }`); callbacks retry without
+ * waiting (`Overrides.callbackBackoffMs`).
  */
-export async function startApiTestApp(options: { limits?: Partial<ApiLimits>; env?: Record<string, string>; overrides?: Overrides; redisUrl?: string } = {}): Promise<ApiTestApp> {
+export async function startApiTestApp(options: { env?: Record<string, string>; overrides?: Overrides; redisUrl?: string } = {}): Promise<ApiTestApp> {
   const bankFile = options.env?.BANK_DATA_FILE ?? API_BANK_FILE;
   const bank = controllableBank(options.overrides?.bank ?? (await createDemoBank({ file: bankFile })));
   const t = await startTestApp({
@@ -54,7 +54,6 @@ export async function startApiTestApp(options: { limits?: Partial<ApiLimits>; en
       callbackBackoffMs: [0, 0],
       ...options.overrides,
       bank: bank.bank,
-      ...(options.limits ? { apiLimits: options.limits } : {}),
     },
   });
   const keys = createKeys(t.config.keyPrefix);
