@@ -28,6 +28,8 @@ export interface AppDeps {
   turns: Turns;
   confirm: (jws: string) => Promise<{ status: 'confirmed' }>;
   failClosed: FailClosedSpeech;
+  /** A webhook turn's budget; unset = TURN_BUDGET_MS (10 s, DESIGN A3). Only tests set it. */
+  turnBudgetMs?: number;
   /** Development-only routers (the phone simulator's REST side, the /dev console); absent in production. */
   devRouters?: Record<string, Router>;
   /** SIGTERM's drain (main.ts begins it): /readyz says 503 and answers close their connection. */
@@ -64,6 +66,7 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
       clock: deps.clock,
       failClosed: deps.failClosed,
+      ...(deps.turnBudgetMs !== undefined ? { turnBudgetMs: deps.turnBudgetMs } : {}),
     }),
   );
 

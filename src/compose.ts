@@ -65,6 +65,11 @@ export interface Overrides {
    * attempts; tests of the retry bound pass zeros so they neither sleep nor wait on a timer.
    */
   callbackBackoffMs?: readonly number[];
+  /**
+   * A webhook turn's budget. Production uses TURN_BUDGET_MS (10 s, DESIGN A3; a test shows that
+   * wiring); tests of the many ways a backend can be slow pass a shorter one so they take a second.
+   */
+  turnBudgetMs?: number;
 }
 
 /** Providers whose calls this app controls itself: an API client may not open sessions as one. */
@@ -268,6 +273,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     turns,
     confirm,
     failClosed: engine.failClosedSpeech(),
+    ...(overrides.turnBudgetMs !== undefined ? { turnBudgetMs: overrides.turnBudgetMs } : {}),
     devRouters,
     appRouters,
     drain: createDrain(),

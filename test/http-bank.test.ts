@@ -67,6 +67,18 @@ describe('the HTTP core-banking adapter', () => {
     expect(elapsed).toBeLessThan(2000);
   });
 
+  it('when the caller\'s turn budget runs out during the first attempt, then the call ends at once as a timeout and no retry is started', async () => {
+    core.answer((req, res) => void setTimeout(() => healthy(req, res), 5000).unref());
+    const slowBank = make({ timeoutMs: 3000 });
+    const budget = new AbortController();
+    setTimeout(() => budget.abort(), 100);
+    const started = performance.now();
+    const err = await failure(slowBank.getBalance('cust_001', 'acc_001', { signal: budget.signal }));
+    expect(err.reason).toBe('timeout');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(core.requests).toHaveLength(1);
+  });
+
   it('when the core answers 500 once, then the one retry gets the answer', async () => {
     let calls = 0;
     core.answer((req, res) => (++calls === 1 ? json(res, 503, { error: 'busy' }) : healthy(req, res)));

@@ -91,8 +91,10 @@ export function createHttpBank(options: HttpBankOptions): BankingPort {
     breaker.onReset(() => log.info({ component: 'banking' }, 'core banking circuit closed'));
   }
 
-  async function get(path: string): Promise<unknown> {
+  async function get(path: string, budget?: AbortSignal): Promise<unknown> {
     try {
+      // The caller's budget is the parent signal: once it aborts, the attempt in flight is aborted
+      // and the retry is not started.
       return await policy.execute(async ({ signal }) => {
         const res = await fetch(baseUrl + path, { headers, signal, redirect: 'error' }).catch((err: unknown) => {
           // The timeout policy aborts the signal; fetch then rejects with its own AbortError.
@@ -111,7 +113,7 @@ export function createHttpBank(options: HttpBankOptions): BankingPort {
           throw new RejectedError(res.status);
         }
         return parseJson(await res.text());
-      });
+      }, budget);
     } catch (err) {
       throw new BankingUnavailableError(reasonOf(err), { cause: err });
     }
@@ -128,20 +130,20 @@ export function createHttpBank(options: HttpBankOptions): BankingPort {
   const accountPath = (customerId: string, accountId: string) => `${customerPath(customerId)}/accounts/${encodeURIComponent(accountId)}`;
 
   return {
-    async getCustomer(customerId) {
-      const body = await get(customerPath(customerId));
+    async getCustomer(customerId, options) {
+      const body = await get(customerPath(customerId), options?.signal);
       if (body === NOT_FOUND) return null;
       const c = parse(customerSchema, body);
       // The core answered for another id: treat as a broken answer, never as this customer.
       if (c.id !== customerId) throw new BankingUnavailableError('bad_response');
       return c;
     },
-    async getBalance(customerId, accountId) {
-      const body = await get(`${accountPath(customerId, accountId)}/balance`);
+    async getBalance(customerId, accountId, options) {
+      const body = await get(`${accountPath(customerId, accountId)}/balance`, options?.signal);
       return body === NOT_FOUND ? null : parse(balanceSchema, body);
     },
-    async listStatements(customerId, accountId) {
-      const body = await get(`${accountPath(customerId, accountId)}/statements`);
+    async listStatements(customerId, accountId, options) {
+      const body = await get(`${accountPath(customerId, accountId)}/statements`, options?.signal);
       return body === NOT_FOUND ? null : newestFirst(parse(statementsResponseSchema, body).statements);
     },
   };

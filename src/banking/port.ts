@@ -11,11 +11,16 @@ import type { MobileNumber } from './mobile-number.js';
  * "The bank did not answer" is BankingUnavailableError: the caller hears an apology (B3).
  */
 export interface BankingPort {
-  getCustomer(customerId: string): Promise<Customer | null>;
+  getCustomer(customerId: string, options?: BankingCallOptions): Promise<Customer | null>;
   /** null when the customer or the account is unknown (or the account is not the customer's). */
-  getBalance(customerId: string, accountId: string): Promise<Balance | null>;
+  getBalance(customerId: string, accountId: string, options?: BankingCallOptions): Promise<Balance | null>;
   /** Newest first; [] when the account has none; null when the customer or account is unknown. */
-  listStatements(customerId: string, accountId: string): Promise<StatementRef[] | null>;
+  listStatements(customerId: string, accountId: string, options?: BankingCallOptions): Promise<StatementRef[] | null>;
+}
+
+export interface BankingCallOptions {
+  /** The caller's turn budget: once it aborts, no attempt is started or kept waiting (BankingUnavailableError 'timeout'). */
+  signal?: AbortSignal;
 }
 
 export type AccountType = 'checking' | 'savings' | 'credit';

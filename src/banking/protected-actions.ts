@@ -34,8 +34,11 @@ export interface ProtectedActionsDeps {
 export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedActions {
   const { bank, audit, catalogue, smsLimit } = deps;
 
-  async function customerOf(customerId: string): Promise<Customer> {
-    const customer = await bank.getCustomer(customerId);
+  /** The turn's budget for a backend call, when the caller has one. */
+  const within = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
+
+  async function customerOf(customerId: string, signal?: AbortSignal): Promise<Customer> {
+    const customer = await bank.getCustomer(customerId, within(signal));
     if (!customer) throw new AppError('not_found', 'The customer is not known to the bank.');
     return customer;
   }
@@ -56,15 +59,15 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
     audit.record('statement_sms_refused', call.callId, { sessionId: call.sessionId, reason: 'per_call_limit', limit: STATEMENT_SMS_PER_CALL });
 
   return {
-    async accounts({ customerId, types }) {
-      const customer = await customerOf(customerId);
+    async accounts({ customerId, types, signal }) {
+      const customer = await customerOf(customerId, signal);
       return accountsOf(customer, types).map((a) => ({ last4: a.number.last4() }));
     },
 
     async statementPeriods(call) {
-      const customer = await customerOf(call.customerId);
+      const customer = await customerOf(call.customerId, call.signal);
       const account = accountAt(customer, call.accountIndex, call.types);
-      return ((await bank.listStatements(customer.id, account.id)) ?? []).map((s) => s.period);
+      return ((await bank.listStatements(customer.id, account.id, within(call.signal))) ?? []).map((s) => s.period);
     },
 
     async statementSmsAllowed(call) {
@@ -74,9 +77,9 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
     },
 
     async balance(call: ProtectedCall) {
-      const customer = await customerOf(call.customerId);
+      const customer = await customerOf(call.customerId, call.signal);
       const account = accountAt(customer, call.accountIndex, call.types);
-      const balance = await bank.getBalance(customer.id, account.id);
+      const balance = await bank.getBalance(customer.id, account.id, within(call.signal));
       if (!balance) throw new AppError('not_found', 'The account is not known to the bank.');
       const locale = localeOf(call, customer);
       const amountSpoken = formatAmount(balance.available, balance.currency, locale);
@@ -93,12 +96,12 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
     },
 
     async statementSms(call) {
-      const customer = await customerOf(call.customerId);
+      const customer = await customerOf(call.customerId, call.signal);
       const account = accountAt(customer, call.accountIndex, call.types);
-      const list = (await bank.listStatements(customer.id, account.id)) ?? [];
+      const list = (await bank.listStatements(customer.id, account.id, within(call.signal))) ?? [];
       const chosen = pickPeriod(list, call.period);
       if (!chosen) throw new AppError('not_found', 'There is no statement for that period.');
-      if (!(await deps.statements.exists(chosen.file))) {
+      if (!(await deps.statements.exists(chosen.file, within(call.signal)))) {
         deps.logger.error({ callId: call.callId, period: chosen.period }, 'statement document missing from the store');
         throw new AppError('unavailable', 'The statement is not available right now.');
       }
@@ -119,7 +122,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
         });
         try {
           // A8: the mobile on file, never the calling number.
-          await deps.sms.send({ to: customer.mobile.e164ForSms(), body });
+          await deps.sms.send({ to: customer.mobile.e164ForSms(), body }, within(call.signal));
         } catch (err) {
           // A link nobody received must not stay spendable.
           await deps.links.revoke(link.token);

@@ -7,6 +7,8 @@ import type { Sessions } from '../verification/sessions.js';
 export interface CallRef {
   callId: string;
   provider: string;
+  /** The turn's budget (turn-budget.ts): aborts when the backends' share of it is spent. */
+  signal?: AbortSignal;
 }
 
 /** Runs a protected action for a verified call (balance, statement SMS); provided by the banking feature. */

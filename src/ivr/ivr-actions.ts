@@ -6,6 +6,7 @@ import type { Sessions } from '../verification/sessions.js';
 import { actionOf, isActionName, type ActionOutcome } from './action-registry.js';
 import type { ActionRunner } from './effects.js';
 import type { ProtectedActions } from './protected-actions.js';
+import { TurnBudgetSpentError, withinBudget } from './turn-budget.js';
 
 /** Checks a call-bound token for a call (A7); throws AppError('unauthorized') when it is not good for it. */
 export type VerifyCallToken = (token: string, expected: { callId: string }) => Promise<{ customerId: string; sessionId: string }>;
@@ -53,7 +54,9 @@ export function createIvrActions(deps: {
       if (prompt === undefined) throw new Error(`action "${effect.action}" answered with an undeclared prompt "${outcome.prompt}"`);
       return { kind: outcome.ok ? 'action.done' : 'action.failed', prompt, params: outcome.params };
     };
+    const signal = call.signal;
     const protectedCall = {
+      ...(signal ? { signal } : {}),
       callId: call.callId,
       customerId: call.customerId,
       sessionId: call.sessionId,
@@ -63,24 +66,27 @@ export function createIvrActions(deps: {
       ...(effect.kind === 'action' && effect.period ? { period: effect.period } : {}),
     };
     try {
-      if (effect.kind !== 'action' && definition.before) {
+      // The turn's budget bounds each backend step even if a backend ignores its signal (A3: 10 s a turn).
+      const before = definition.before;
+      if (effect.kind !== 'action' && before) {
         // Before any question: e.g. a call past its 3 statement SMS is told so at once (A3).
-        const early = await definition.before({ actions, call: protectedCall });
+        const early = await withinBudget(signal, () => before({ actions, call: protectedCall }));
         if (early) return answer(early);
       }
       if (effect.kind === 'accounts.list') {
-        const listed = { customerId: call.customerId, ...(effect.types === undefined ? {} : { types: effect.types }) };
-        return { kind: 'accounts', accounts: await actions.accounts(listed) };
+        const listed = { customerId: call.customerId, ...(signal ? { signal } : {}), ...(effect.types === undefined ? {} : { types: effect.types }) };
+        return { kind: 'accounts', accounts: await withinBudget(signal, () => actions.accounts(listed)) };
       }
       if (effect.kind === 'statements.list') {
-        return { kind: 'periods', periods: await actions.statementPeriods(protectedCall) };
+        return { kind: 'periods', periods: await withinBudget(signal, () => actions.statementPeriods(protectedCall)) };
       }
-      return answer(await definition.run({ actions, call: protectedCall }));
+      return answer(await withinBudget(signal, () => definition.run({ actions, call: protectedCall })));
     } catch (err) {
       // B3: the bank, the store or the SMS failed (also while listing the accounts): say so and go
       // back to the menu, the call stays up. Anything else is a bug and goes to the fail-closed path.
       if (!(err instanceof AppError)) throw err;
-      deps.logger.warn({ callId: call.callId, action: effect.action, step: effect.kind, code: err.code }, 'protected action failed');
+      const reason = err instanceof TurnBudgetSpentError ? 'turn_budget_spent' : err.code;
+      deps.logger.warn({ callId: call.callId, action: effect.action, step: effect.kind, code: err.code, reason }, 'protected action failed');
       return { kind: 'action.failed', prompt: definition.prompts.failed.key, params: {} };
     }
   };

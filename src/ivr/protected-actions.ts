@@ -13,6 +13,8 @@ export interface ProtectedCall {
   types?: readonly string[];
   /** The call's language (DESIGN A3: it wins over the customer's locale on file). */
   locale?: string;
+  /** The turn's budget: the bank, the statement store and the SMS get what is left of it. */
+  signal?: AbortSignal;
 }
 
 export interface BalanceAnswer {
@@ -37,7 +39,7 @@ export interface StatementSmsAnswer {
 
 export interface ProtectedActions {
   /** Masked accounts of the customer (of `types`) in menu order. */
-  accounts(call: Pick<ProtectedCall, 'customerId' | 'types'>): Promise<{ last4: string }[]>;
+  accounts(call: Pick<ProtectedCall, 'customerId' | 'types' | 'signal'>): Promise<{ last4: string }[]>;
   /** The account's statement periods (`YYYY-MM`), newest first. */
   statementPeriods(call: ProtectedCall): Promise<string[]>;
   /**

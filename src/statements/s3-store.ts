@@ -41,10 +41,10 @@ export function createS3StatementStore(options: S3StoreOptions): S3StatementStor
   const Bucket = options.bucket;
 
   return {
-    async exists(key) {
+    async exists(key, { signal } = {}) {
       if (!isStatementKey(key)) throw new AppError('bad_request', 'invalid statement key');
       try {
-        await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        await client.send(new HeadObjectCommand({ Bucket, Key: key }), signal ? { abortSignal: signal } : {});
         return true;
       } catch (err) {
         if (httpStatus(err) === 404) return false;

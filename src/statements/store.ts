@@ -6,7 +6,8 @@ import { AppError } from '../shared/errors.js';
  * the `file` values of the bank (A6), e.g. `cust_001/acc_001/2026-10.pdf`.
  */
 export interface StatementStore {
-  exists(key: string): Promise<boolean>;
+  /** `signal`: the caller's turn budget; an aborted check is a failure (AppError 'unavailable'), never "missing". */
+  exists(key: string, options?: { signal?: AbortSignal }): Promise<boolean>;
   /**
    * A URL that downloads the object for a short time (A8: ≤ 60 s) as an attachment that no cache
    * keeps. Does not check that the object exists: call `exists` first.

@@ -9,7 +9,12 @@ export interface SmsMessage {
 
 export interface SmsSender {
   /** Resolves once the provider accepted the message; throws SmsFailedError otherwise. */
-  send(message: SmsMessage): Promise<{ sid: string }>;
+  /**
+   * `signal`: the caller's turn budget. A sender that cannot abort a request (the Twilio SDK has no
+   * signal) is bounded by the caller's own race (`withinBudget`); a send is never retried, and one
+   * that outlives the budget may still be delivered: the caller has heard the apology either way.
+   */
+  send(message: SmsMessage, options?: { signal?: AbortSignal }): Promise<{ sid: string }>;
 }
 
 /** Why a send failed, for logs and metric labels. */

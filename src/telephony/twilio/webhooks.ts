@@ -1,13 +1,16 @@
+import { performance } from 'node:perf_hooks';
 import { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import type { Audit } from '../../audit/audit.js';
 import type { Metrics } from '../../audit/metrics.js';
 import type { CallState, EngineInput } from '../../engine/types.js';
 import { isStoreError } from '../../http/json-errors.js';
 import type { IvrDriver, Turn } from '../../ivr/driver.js';
+import type { CallRef } from '../../ivr/effects.js';
 import type { Logger } from '../../log/logger.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Sessions } from '../../verification/sessions.js';
 import { deliveryDigest, type Binding, type Channel, type TurnOutcome, type Turns } from '../../ivr/turns.js';
+import { startTurnBudget } from '../../ivr/turn-budget.js';
 import { TWILIO_FORM_LIMITS, twilioFormBody } from './form-body.js';
 import { createWebhookRefusals } from './refusals.js';
 import { twilioSignature } from './signature.js';
@@ -30,6 +33,8 @@ export interface TwilioWebhookDeps {
   logger: Logger;
   clock: Clock;
   failClosed: FailClosedSpeech;
+  /** A turn's budget end to end (A3: 10 s); tests of the budget pass a shorter one. */
+  turnBudgetMs?: number;
 }
 
 const PROVIDER = 'twilio';
@@ -53,6 +58,11 @@ export function twilioUrls(publicBaseUrl: string) {
 export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
   const urls = twilioUrls(deps.publicBaseUrl);
   const router = Router();
+  // The turn's 10 s start when the request does, before its body is read.
+  router.use((_req, res, next) => {
+    res.locals.turnStartedAt = performance.now();
+    next();
+  });
   // Nothing with an effect before the signature: the body is read and parsed (413/400), then checked (403).
   const refuse = createWebhookRefusals(deps);
   router.use(...twilioFormBody(TWILIO_FORM_LIMITS, refuse));
@@ -68,7 +78,7 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
     (
       channel: Channel,
       bindingOf: (req: Request) => Binding,
-      produce: (call: { callId: string; provider: string }, params: Record<string, string>, state: CallState | null) => Promise<TurnOutcome>,
+      produce: (call: CallRef, params: Record<string, string>, state: CallState | null) => Promise<TurnOutcome>,
     ) =>
     async (req: Request, res: Response) => {
       const params = req.body as Record<string, string>;
@@ -80,7 +90,10 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
       }
       const binding = bindingOf(req);
       const digest = deliveryDigest(req.originalUrl, params);
-      const result = await deps.turns.once(callId, channel, digest, binding, (state) => produce({ callId, provider: PROVIDER }, params, state));
+      const budget = startTurnBudget(res.locals.turnStartedAt as number, deps.turnBudgetMs);
+      const result = await deps.turns
+        .once(callId, channel, digest, binding, (state) => produce({ callId, provider: PROVIDER, signal: budget.signal }, params, state))
+        .finally(budget.end);
       switch (result.kind) {
         case 'answer':
           res.send(result.answer);
