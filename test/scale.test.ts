@@ -4,9 +4,10 @@ import twilio from 'twilio';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { buildDeps } from '../src/compose.js';
+import type { Express } from 'express';
 import { PUBLIC_BASE_URL, caller, spokenCode, startTestApp, type TestApp } from './support/app.js';
 import { enrollDevice } from './support/authenticator.js';
-import { heard, parseTwiml } from './support/twiml.js';
+import { heard } from './support/twiml.js';
 
 describe('scale beyond one process (DESIGN B6)', () => {
   let t: TestApp | undefined;
@@ -27,32 +28,54 @@ describe('scale beyond one process (DESIGN B6)', () => {
     expect(heard(await call.fetch(update?.form.Url ?? ''))).toMatch(/verified/i);
   });
 
-  it('when two app instances share one Redis, then any instance answers any step of the call', async () => {
+  it('when a whole verified call alternates its webhooks between two app instances on one Redis and the confirmation goes to a third, then every step works and one timeline holds it all', async () => {
     // Instances that share a Redis must share signing keys, or one cannot verify the other's call tokens.
     const key = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'shared' };
     t = await startTestApp({ env: { TOKEN_SIGNING_KEYS: JSON.stringify([key]) } });
-    const other = await buildDeps(t.config, { clock: t.clock, redirectBackoffMs: [5] });
-    const second = createApp(other.deps);
+    const first = t;
+    // Each instance has its own composition (its own store client, sessions, turns, tokens): only Redis is shared.
+    const others = await Promise.all([1, 2].map(() => buildDeps(first.config, { clock: first.clock, redirectBackoffMs: [5] })));
+    const [second, third] = others.map((o) => createApp(o.deps)) as [Express, Express];
     try {
-      const device = await enrollDevice(t);
-      const call = caller(t);
-      await call.dial();
-      // The digit goes to the second instance, the confirmation to the first, the redirect to the second.
-      const params = { CallSid: call.callSid, Digits: '1', CallStatus: 'in-progress' };
-      const path = (call.last.gather?.action ?? '').slice(PUBLIC_BASE_URL.length);
-      const sig = twilio.getExpectedTwilioSignature(t.config.twilio.authToken, PUBLIC_BASE_URL + path, params);
-      const waiting = parseTwiml((await request(second).post(path).type('form').set('X-Twilio-Signature', sig).send(params)).text);
-      const did = spokenCode(waiting) ?? '';
+      // Webhooks go to the first and second instance in turn, as a load balancer would send them.
+      const apps = [first.app, second];
+      const served: number[] = [];
+      let next = 0;
+      const alternating: TestApp = {
+        ...first,
+        twilioPost(pathAndQuery, params, headers = {}) {
+          const i = next++ % 2;
+          served.push(i);
+          const sig = twilio.getExpectedTwilioSignature(first.config.twilio.authToken, PUBLIC_BASE_URL + pathAndQuery, params);
+          return request(apps[i] as Express).post(pathAndQuery).type('form').set('X-Twilio-Signature', sig).set(headers).send(params);
+        },
+      };
+      // The authenticator app talks to the third instance only: enrolment and confirmation.
+      const device = await enrollDevice({ ...first, app: third });
+      const call = caller(alternating);
+      expect((await call.dial()).gather).toBeDefined();
+      const did = spokenCode(await call.press('1')) ?? '';
       expect(did).toMatch(/^\d{6}$/);
       expect((await device.confirm(did)).status).toBe(200);
-      const url = t.twilioFake.callUpdates()[0]?.form.Url ?? '';
-      const resumePath = url.slice(PUBLIC_BASE_URL.length);
-      const resumeParams = { CallSid: call.callSid, CallStatus: 'in-progress' };
-      const resumeSig = twilio.getExpectedTwilioSignature(t.config.twilio.authToken, url, resumeParams);
-      const verified = parseTwiml((await request(second).post(resumePath).type('form').set('X-Twilio-Signature', resumeSig).send(resumeParams)).text);
+      // The third instance redirected the live call; the redirected webhook lands on whichever is next.
+      const url = first.twilioFake.callUpdates()[0]?.form.Url ?? '';
+      const verified = await call.fetch(url);
       expect(heard(verified)).toMatch(/verified/i);
+      expect(heard(verified)).toContain('your available balance is $1,250.50.');
+      // Still verified on the other instance: the statement needs no second code.
+      expect(heard(await call.press('2'))).toMatch(/latest statement, press 1/i);
+      const statement = await call.press('1');
+      expect(heard(statement)).toMatch(/sent a link to your mobile ending in/i);
+      expect(first.twilioFake.messages()).toHaveLength(1);
+      expect((await call.hangUp()).status).toBe(200);
+      expect(new Set(served)).toEqual(new Set([0, 1]));
+
+      // One timeline, whichever instance wrote each event, read from the third.
+      const events = await request(third).get(`/admin/v1/calls/${call.callSid}/events`).set('Authorization', `Bearer ${first.adminKey}`);
+      const types = (events.body as { events: { type: string }[] }).events.map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(['session_created', 'did_issued', 'confirmed', 'intercept_success', 'token_issued', 'balance_read', 'statement_sms_sent', 'call_ended']));
     } finally {
-      await other.close();
+      await Promise.all(others.map((o) => o.close()));
     }
   });
 });
