@@ -86,7 +86,8 @@ describe('which statement (IVR)', () => {
 
 describe('the 3-SMS cap on /api/v1/statements/sms (A5)', () => {
   // The per-call request rate is not what these tests are about.
-  const ROOMY = { perCall: { points: 100, durationSeconds: 1 } };
+  /** Five requests about one call at once stay inside the call's limit (API_RATE_LIMIT_PER_CALL). */
+  const ROOMY = { env: { API_RATE_LIMIT_PER_CALL: '100' } };
 
   async function verifiedApiCall(a: ApiTestApp) {
     const device = await enrollDevice(a.t);
@@ -98,7 +99,7 @@ describe('the 3-SMS cap on /api/v1/statements/sms (A5)', () => {
   }
 
   it('when five statement requests for one call arrive at once, then exactly 3 are sent and 2 answer 429 sms_limit', async () => {
-    api = await startApiTestApp({ limits: ROOMY });
+    api = await startApiTestApp(ROOMY);
     const { callId, callToken } = await verifiedApiCall(api);
     const answers = await Promise.all(
       Array.from({ length: 5 }, () => api?.send('post', '/statements/sms', { auth: { bearer: callToken }, body: { callId } })),
@@ -113,7 +114,7 @@ describe('the 3-SMS cap on /api/v1/statements/sms (A5)', () => {
   });
 
   it('when the SMS provider fails, then that attempt does not count against the call', async () => {
-    api = await startApiTestApp({ limits: ROOMY });
+    api = await startApiTestApp(ROOMY);
     const { callId, callToken } = await verifiedApiCall(api);
     let failures = 1;
     api.t.twilioFake.respond((r) => (r.path.endsWith('/Messages.json') && failures-- > 0 ? { status: 500, body: { code: 20500, message: 'down' } } : undefined));
