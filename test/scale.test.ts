@@ -63,7 +63,7 @@ describe('scale beyond one process (DESIGN B6)', () => {
       expect(heard(verified)).toMatch(/verified/i);
       expect(heard(verified)).toContain('your available balance is $1,250.50.');
       // Still verified on the other instance: the statement needs no second code.
-      expect(heard(await call.press('2'))).toMatch(/latest statement, press 1/i);
+      expect(heard(await call.press('2'))).toMatch(/For October 2026, press 1/);
       const statement = await call.press('1');
       expect(heard(statement)).toMatch(/sent a link to your mobile ending in/i);
       expect(first.twilioFake.messages()).toHaveLength(1);
