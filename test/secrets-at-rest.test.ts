@@ -62,7 +62,7 @@ describe('nothing secret at rest in the store (issue 11 item 3)', () => {
     server = await startRedisServer(['--dir', dir, '--dbfilename', 'dump.rdb', '--rdbcompression', 'no']);
     raw = new Redis(server.url);
     // Each POST goes twice and many to one call: the per-call limit is not what this test is about.
-    api = await startApiTestApp({ env: { REDIS_URL: server.url }, limits: { perCall: { points: 1000, durationSeconds: 1 } } });
+    api = await startApiTestApp({ env: { REDIS_URL: server.url, API_RATE_LIMIT_PER_CALL: '1000' } });
     t = api.t;
     expect(t.config.store).toMatchObject({ kind: 'redis', url: server.url });
 
