@@ -4,6 +4,7 @@
  *   npm run flows -- check [dir] [--json]   validate flows/ (or dir) with the start-up checks; exit 1 on any problem
  *   npm run flows -- diagram [flow] [--dir flows] [--out docs/flows]   write a Mermaid flowchart per flow to docs/flows/<id>.md
  *   npm run flows -- test [dir]             run the conversation tests dir/tests/*.yaml (default flows/) on the real app
+ *   npm run flows -- schema                 write docs/flow.schema.json (editor completion) from the zod schema
  *   npm run flows -- docs                   rewrite the actions table of docs/flows.md from the action registry
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,12 +15,14 @@ import { ConversationFailure, runCall } from './lib/conversations/run.js';
 import { listConversationFiles, readConversationFile } from './lib/conversations/spec.js';
 import { withActionsTable } from '../src/flows/action-docs.js';
 import { flowDiagramPage } from '../src/flows/diagram.js';
+import { FLOW_JSON_SCHEMA_FILE, flowJsonSchema } from '../src/flows/json-schema.js';
 import { checkFlowsDir, formatProblem } from '../src/flows/load.js';
 
 const USAGE = `usage: npm run flows -- <command>
   check [dir] [--json]   validate the flows in dir (default flows/) as start-up does; exit 1 on any problem
   diagram [flow]         write a Mermaid flowchart of each flow (or one) to docs/flows/<id>.md (--dir, --out)
   test [dir]             run the conversation tests in dir/tests/*.yaml against the real app on the built-in simulator
+  schema                 write docs/flow.schema.json (the JSON Schema editors complete flow files with)
   docs                   rewrite the actions table of docs/flows.md from src/ivr/action-registry.ts`;
 
 const { values, positionals } = (() => {
@@ -100,6 +103,12 @@ async function test(dir = 'flows'): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
+function schema(): number {
+  writeFileSync(FLOW_JSON_SCHEMA_FILE, flowJsonSchema());
+  console.log(`${FLOW_JSON_SCHEMA_FILE}: written`);
+  return 0;
+}
+
 function docs(): number {
   const file = 'docs/flows.md';
   const before = readFileSync(file, 'utf8');
@@ -117,6 +126,7 @@ const commands: Record<string, () => number | Promise<number>> = {
   check: () => check(args[0]),
   diagram: () => diagram(args[0]),
   test: () => test(args[0]),
+  schema,
   docs,
 };
 const run = commands[command];
