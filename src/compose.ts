@@ -139,7 +139,12 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       return !state.ended && state.tokenJti === jti;
     },
   });
-  const devices = createDevices({ redis: store.redis, keys, clock, random, replicaAck: createReplicaAck(store) });
+  let devices = createDevices({ redis: store.redis, keys, clock, random, replicaAck: createReplicaAck(store) });
+  if (config.env === 'development' && store.kind === 'embedded') {
+    // `npm start` keeps enrolled devices across restarts in a file under .vaultline/ (development only).
+    const { persistDevices } = await import('./dev/persisted-devices.js');
+    devices = await persistDevices({ devices, redis: store.redis, keys, file: config.embeddedDevicesFile });
+  }
 
   const devRouters: Record<string, Router> = {};
   const appRouters: Record<string, Router> = {};

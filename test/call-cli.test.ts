@@ -57,7 +57,8 @@ describe('npm run call and npm run authenticator against npm start', { timeout: 
   beforeAll(async () => {
     const port = await freePort();
     url = `http://localhost:${port}`;
-    env = { PORT: String(port), VAULTLINE_AUTHENTICATOR_FILE: join(mkdtempSync(join(tmpdir(), 'vl-auth-')), 'authenticator.json') };
+    const home = mkdtempSync(join(tmpdir(), 'vl-auth-'));
+    env = { PORT: String(port), VAULTLINE_AUTHENTICATOR_FILE: join(home, 'authenticator.json'), EMBEDDED_DEVICES_FILE: join(home, 'embedded-devices.json') };
     app = start(['src/main.ts'], { ...env, LOG_LEVEL: 'warn' });
     await app.waitFor(/Vaultline IVR is running at/);
   });

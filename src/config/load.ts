@@ -60,6 +60,8 @@ export interface Config {
   /** Requests per second (API_RATE_LIMIT_PER_CLIENT, API_RATE_LIMIT_PER_CALL). */
   readonly apiRateLimits: { readonly perClient: number; readonly perCall: number };
   readonly flowsDir: string;
+  /** Development with the embedded store: the file that keeps enrolled devices across restarts. */
+  readonly embeddedDevicesFile: string;
   /** Settings that were unset and got a demo value (logged once at start). */
   readonly demoDefaults: readonly string[];
 }
@@ -228,6 +230,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     trustProxyHops: env.TRUST_PROXY,
     apiRateLimits: { perClient: env.API_RATE_LIMIT_PER_CLIENT, perCall: env.API_RATE_LIMIT_PER_CALL },
     flowsDir: env.FLOWS_DIR,
+    embeddedDevicesFile: env.EMBEDDED_DEVICES_FILE,
     demoDefaults,
   };
   return Object.freeze(config);

@@ -94,6 +94,8 @@ export const envSchema = z.object({
   API_RATE_LIMIT_PER_CALL: intIn(1, 100_000, 20),
   /** Extension: folder of flow files. */
   FLOWS_DIR: z.string().default('flows'),
+  /** Extension, development with the embedded store only: where enrolled devices outlive a restart. */
+  EMBEDDED_DEVICES_FILE: z.string().min(1).default('.vaultline/embedded-devices.json'),
 });
 
 export type Env = z.infer<typeof envSchema>;
