@@ -21,7 +21,7 @@ const runtime = stages.at(-1);
 let image = '';
 let redis: RedisServer;
 
-const twilio = { accountSid: 'AC' + '5'.repeat(32), authToken: 'image-test-twilio-token-0123', smsFrom: '+15005550006' };
+const twilio = { accountSid: 'AC' + '5'.repeat(32), authToken: 'image-test-twilio-token-0123', smsFrom: '+15005550006', apiBaseUrl: undefined };
 
 function productionEnv(port: number, prefix: string): Record<string, string> {
   return {

@@ -42,8 +42,12 @@ export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
 
-/** Starts a throw-away redis-server from PATH on a free port (no persistence); `env` is added to its environment. */
-export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number, env: Record<string, string> = {}): Promise<RedisServer> {
+/**
+ * Starts a throw-away redis-server from PATH on a free port (no persistence unless `extraArgs` turn
+ * it on); `env` is added to its environment. With `password` (the server's requirepass) the URL
+ * carries it and the probe uses it.
+ */
+export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number, env: Record<string, string> = {}, password?: string): Promise<RedisServer> {
   if (!redisServerAvailable()) {
     throw new Error(
       'redis-server is needed on PATH (Debian: apt-get install redis-server); the tests can use REDIS_URL=redis://host:port instead.',
@@ -58,7 +62,7 @@ export async function startRedisServer(extraArgs: string[] = [], fixedPort?: num
     { stdio: 'ignore', env: { ...process.env, ...env } },
   );
   child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://${password === undefined ? '' : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
