@@ -72,7 +72,9 @@ describe('docker-compose.yml against the settings', () => {
     for (const [name, service] of Object.entries(services)) {
       for (const [key, value] of Object.entries(service.environment ?? {})) {
         if (!isSecretName(key)) continue;
-        expect(String(value), `${name}.${key}`).toMatch(/\$\{\w+:\?[^}]*\}/);
+        // From a variable: required (`:?`), or optional with no default (`:-` and nothing after it).
+        expect(String(value), `${name}.${key}`).toMatch(/\$\{\w+(:\?[^}]*|:-)\}/);
+        expect(String(value), `${name}.${key}`).not.toMatch(/:-[^}]/);
       }
     }
     // Redis's password is an argument: it too comes from the environment.
