@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServer } from '../scripts/lib/redis-server.js';
+import { startRedisWithMovableClock, type ClockedRedis } from './support/store-clock.js';
 import { newProviderCallId, startApiTestApp, type ApiTestApp } from './support/api-app.js';
 import { caller, PUBLIC_BASE_URL, type TestApp } from './support/app.js';
 import { enrollDevice } from './support/authenticator.js';
@@ -26,7 +26,7 @@ function spokenCodeText(said: string): string | undefined {
 }
 
 describe('nothing secret at rest in the store (issue 11 item 3)', () => {
-  let server: RedisServer;
+  let server: ClockedRedis;
   let dir: string;
   let api: ApiTestApp;
   let t: TestApp;
@@ -59,7 +59,8 @@ describe('nothing secret at rest in the store (issue 11 item 3)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vaultline-at-rest-'));
-    server = await startRedisServer(['--dir', dir, '--dbfilename', 'dump.rdb', '--rdbcompression', 'no']);
+    // Its clock moves with the app's: a code's life is the store's clock (DESIGN B2).
+    server = await startRedisWithMovableClock(['--dir', dir, '--dbfilename', 'dump.rdb', '--rdbcompression', 'no']);
     raw = new Redis(server.url);
     // Each POST goes twice and many to one call: the per-call limit is not what this test is about.
     api = await startApiTestApp({ env: { REDIS_URL: server.url, API_RATE_LIMIT_PER_CALL: '1000' } });
@@ -124,6 +125,7 @@ describe('nothing secret at rest in the store (issue 11 item 3)', () => {
     const old = await twice('post', '/sessions', { body: { provider: 'five9', callId: expiring }, headers: { 'Idempotency-Key': `open-${expiring}` } });
     keep('expired code', (old.body as { did: string }).did);
     t.clock.advance(t.config.did.ttlSeconds * 1000);
+    server.advance(t.config.did.ttlSeconds * 1000);
     const reissued = await twice('post', '/sessions/{sessionId}/reissue', {
       params: { sessionId: (old.body as { sessionId: string }).sessionId },
       headers: { 'Idempotency-Key': `reissue-${expiring}` },

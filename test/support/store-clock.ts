@@ -74,7 +74,7 @@ function mallocShim(): string {
   }
 }
 
-export async function startRedisWithMovableClock(): Promise<ClockedRedis> {
+export async function startRedisWithMovableClock(extraArgs: string[] = []): Promise<ClockedRedis> {
   const lib = faketimeLib();
   const shim = mallocShim();
   const dir = mkdtempSync(join(tmpdir(), 'vl-storeclock-'));
@@ -86,7 +86,7 @@ export async function startRedisWithMovableClock(): Promise<ClockedRedis> {
     renameSync(`${offsetFile}.tmp`, offsetFile);
   };
   write();
-  const server = await startRedisServer([], undefined, {
+  const server = await startRedisServer(extraArgs, undefined, {
     LD_PRELOAD: `${shim}:${lib}`,
     FAKETIME_TIMESTAMP_FILE: offsetFile,
     FAKETIME_NO_CACHE: '1',
