@@ -9,6 +9,7 @@ import { freePort } from '../scripts/lib/redis-server.js';
 import { caller, listeningApp, PUBLIC_BASE_URL, spokenCode } from './support/app.js';
 import { makeTestDevice, signConfirmation } from './support/device.js';
 import { startMain, waitForStatus } from './support/main-process.js';
+import { FIXTURE_FLOWS_DIR } from './support/flows.js';
 import { freshPrefix } from './support/prefix.js';
 import { startTwilioFake } from './support/twilio-fake.js';
 import { heard } from './support/twiml.js';
@@ -90,7 +91,8 @@ describe('npm run keygen', () => {
         REDIS_KEY_PREFIX: freshPrefix('keygen'),
         BANK_DATA_FILE: resolve('data/demo-bank.json'),
         STATEMENTS_DIR: resolve('data/statements'),
-        FLOWS_DIR: resolve('flows'),
+        // The fixture copy of the default flow: this test is about the secrets, and a reworded shipped prompt must not break it.
+        FLOWS_DIR: FIXTURE_FLOWS_DIR,
         LOG_LEVEL: 'warn',
       },
       { cwd: dir, args: ['--import', import.meta.resolve('tsx'), resolve('src/main.ts')] },
