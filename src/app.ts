@@ -35,7 +35,7 @@ export interface AppDeps {
   /** SIGTERM's drain (main.ts begins it): /readyz says 503 and answers close their connection. */
   drain: Drain;
   /** Adapters /readyz checks beside the store (the statement store…): name → ping. */
-  readinessChecks?: Record<string, () => Promise<void>>;
+  readinessChecks?: Record<string, () => Promise<void | string>>;
   /** Routers of optional features (statement links, local statement downloads), mounted in every environment. */
   appRouters?: Record<string, Router>;
 }

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type { DestinationStream } from 'pino';
 import { createAudit } from './audit/audit.js';
+import { pgliteSql, postgresSql, type Sql } from './audit/trail/sql.js';
 import { createMetrics } from './audit/metrics.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config/load.js';
@@ -70,6 +71,10 @@ export interface Overrides {
    * wiring); tests of the many ways a backend can be slow pass a shorter one so they take a second.
    */
   turnBudgetMs?: number;
+  /** The audit trail's database (tests share one per file); otherwise AUDIT_DATABASE_URL or the embedded PGlite. */
+  auditSql?: Sql;
+  /** Events the audit outbox may hold before protected actions are refused (tests reach it in a few calls). */
+  auditOutboxLimit?: number;
 }
 
 /** Providers whose calls this app controls itself: an API client may not open sessions as one. */
@@ -118,7 +123,25 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const keys = createKeys(config.keyPrefix);
   const store = overrides.store ?? (await createStore(config.store, { logger, probeKey: keys.writeProbe() }));
   const metrics = createMetrics({ defaultMetrics: true });
-  const audit = createAudit({ redis: store.redis, keys, logger, clock, metrics });
+  // Production requires AUDIT_DATABASE_URL (config); the embedded PGlite is for development and tests.
+  const embeddedAudit = !overrides.auditSql && !config.audit.databaseUrl;
+  const auditSql = overrides.auditSql ?? (config.audit.databaseUrl ? postgresSql(config.audit.databaseUrl) : pgliteSql());
+  const audit = createAudit({
+    redis: store.redis,
+    keys,
+    logger,
+    clock,
+    metrics,
+    sql: auditSql,
+    dataSecret: config.dataSecret,
+    // A database given by a test stands where AUDIT_DATABASE_URL's would.
+    setting: embeddedAudit ? 'the embedded audit store' : 'AUDIT_DATABASE_URL',
+    // Issue 13: /readyz is 503 until PostgreSQL has been reached once; the embedded store is in this process.
+    readyBeforeReached: embeddedAudit,
+    embeddedStore: store.kind === 'embedded',
+    ...(overrides.auditOutboxLimit !== undefined ? { outboxLimit: overrides.auditOutboxLimit } : {}),
+  });
+  audit.start();
 
   const did = createDidCodec({ secret: config.dataSecret, length: config.did.length, random });
   const sessions = createSessions({
@@ -282,7 +305,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     devRouters,
     appRouters,
     drain: createDrain(),
-    readinessChecks: { statements: () => statements.ping() },
+    readinessChecks: { statements: () => statements.ping(), auditTrail: () => audit.readiness() },
   };
   return {
     deps,
@@ -291,7 +314,13 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       flowWatch?.close();
       await notifier.idle();
       callsUpdate.close();
+      // A last pass first: what is still in the outbox goes to the trail before the store is let go
+      // (bounded: a database that does not answer must not hold the shutdown). The embedded trail
+      // lives in this process's memory, so a last pass into it would keep nothing.
+      if (!embeddedAudit) await Promise.race([audit.drainNow().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+      await audit.stop();
       if (!overrides.store) await store.close();
+      if (!overrides.auditSql) await auditSql.close();
     },
   };
 }

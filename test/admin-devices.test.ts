@@ -4,6 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createAudit, type Audit } from '../src/audit/audit.js';
 import { createMetrics } from '../src/audit/metrics.js';
+import type { Sql } from '../src/audit/trail/sql.js';
 import { createAdminRouter } from '../src/http/admin.js';
 import { jsonErrorHandler } from '../src/http/json-errors.js';
 import { createLogger } from '../src/log/logger.js';
@@ -11,6 +12,7 @@ import { cryptoRandom, manualClock } from '../src/shared/clock.js';
 import { createStore, type Store } from '../src/store/client.js';
 import { createKeys } from '../src/store/keys.js';
 import { createDevices, type Devices } from '../src/verification/devices.js';
+import { freshAuditSql, TEST_DATA_SECRET } from './support/audit-db.js';
 import { makeTestDevice } from './support/device.js';
 import { freshPrefix } from './support/prefix.js';
 
@@ -21,20 +23,23 @@ describe('back-office device enrollment and revocation (/admin/v1)', () => {
   let store: Store;
   let devices: Devices;
   let audit: Audit;
+  let sql: Sql;
   let app: express.Express;
 
   beforeAll(async () => {
     store = await createStore({ kind: 'redis', url: inject('redisUrl') });
+    sql = await freshAuditSql();
   });
   afterAll(async () => {
     await store.close();
+    await sql.close();
   });
   beforeEach(() => {
     const keys = createKeys(freshPrefix('admin'));
     const clock = manualClock();
     const logger = createLogger({ level: 'silent' });
     devices = createDevices({ redis: store.redis, keys, clock, random: cryptoRandom });
-    audit = createAudit({ redis: store.redis, keys, logger, clock, metrics: createMetrics() });
+    audit = createAudit({ redis: store.redis, keys, logger, clock, metrics: createMetrics(), sql, dataSecret: TEST_DATA_SECRET, setting: 'AUDIT_DATABASE_URL' });
     app = express();
     app.use(express.json());
     app.use('/admin/v1', createAdminRouter({ adminApiKey: ADMIN_KEY, devices, audit, logger }));
@@ -166,9 +171,10 @@ describe('back-office device enrollment and revocation (/admin/v1)', () => {
   });
 
   describe('call events', () => {
-    it('when a call has audit events, then they are listed oldest first; device events are in no call timeline', async () => {
-      await audit.record('session_created', 'CA1', { sessionId: 'ses_1' });
-      await audit.record('did_issued', 'CA1', { sessionId: 'ses_1' });
+    it('when a call has audit events, then they are listed oldest first; device events are in no call timeline; a call never seen is 404', async () => {
+      const sessionId = 'ses_AAAAAAAAAAAAAAAAAAAAAA_test0001';
+      await audit.record('session_created', { callId: 'CA1', sessionId, expiresAt: new Date().toISOString() });
+      await audit.record('did_issued', { callId: 'CA1', sessionId });
       await request(app).post('/admin/v1/devices').set(auth).send(await enrollBody());
 
       const res = await request(app).get('/admin/v1/calls/CA1/events').set(auth);
@@ -177,8 +183,9 @@ describe('back-office device enrollment and revocation (/admin/v1)', () => {
       expect(res.body.events.map((e: { type: string }) => e.type)).toEqual(['session_created', 'did_issued']);
       expect(res.body.events[0].at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
-      const none = await request(app).get('/admin/v1/calls/-/events').set(auth);
-      expect(none.body).toEqual({ callId: '-', events: [] });
+      const none = await request(app).get('/admin/v1/calls/CA-never-seen/events').set(auth);
+      expect(none.status).toBe(404);
+      expect(none.body.error).toBe('not_found');
     });
   });
 });

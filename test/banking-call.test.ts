@@ -175,7 +175,7 @@ describe('a verified call reaching the protected actions (demo bank, local state
       t = await startTestApp({ env: { S3_BUCKET: 'statements', S3_ENDPOINT: `http://127.0.0.1:${deadPort}`, S3_FORCE_PATH_STYLE: 'true' } });
       const ready = await request(t.app).get('/readyz');
       expect(ready.status).toBe(503);
-      expect(ready.body).toEqual({ status: 'not_ready', checks: { store: 'ok', statements: 'unavailable' } });
+      expect(ready.body).toEqual({ status: 'not_ready', checks: { store: 'ok', statements: 'unavailable', auditTrail: 'ok' } });
 
       const { call } = await verifiedCall(t, '2');
       const failed = await call.press('1');

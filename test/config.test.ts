@@ -28,6 +28,7 @@ const production = {
   BANKING_API_URL: 'https://core.bank.example.com',
   S3_BUCKET: 'statements',
   S3_REGION: 'eu-west-1',
+  AUDIT_DATABASE_URL: 'postgres://vaultline_app@audit-db:5432/audit',
 } as const;
 
 const PRODUCTION_REQUIRED = [
@@ -42,6 +43,7 @@ const PRODUCTION_REQUIRED = [
   'REDIS_URL or REDIS_CLUSTER_NODES or REDIS_SENTINELS',
   'BANK_DATA_FILE or BANKING_API_URL',
   'STATEMENTS_DIR or S3_BUCKET',
+  'AUDIT_DATABASE_URL',
 ];
 
 /** The ConfigError that `loadConfig(env)` throws; fails the test when it returns or throws something else. */

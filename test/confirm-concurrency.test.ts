@@ -38,7 +38,7 @@ describe('the wrong-code limit holds under any concurrency (DESIGN A4)', () => {
   async function instance(second = false): Promise<string> {
     let app = t.app;
     if (second) {
-      const built = await buildDeps(t.config, { clock: t.clock, redirectBackoffMs: [5], logDestination: new Writable({ write: (_c, _e, cb) => cb() }) });
+      const built = await buildDeps(t.config, { clock: t.clock, redirectBackoffMs: [5], auditSql: t.auditSql, logDestination: new Writable({ write: (_c, _e, cb) => cb() }) });
       others.push(built);
       app = createApp(built.deps);
     }

@@ -4,6 +4,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createAudit } from '../src/audit/audit.js';
 import { createMetrics } from '../src/audit/metrics.js';
+import type { Sql } from '../src/audit/trail/sql.js';
+import { freshAuditSql, TEST_DATA_SECRET } from './support/audit-db.js';
 import { createAdminRouter } from '../src/http/admin.js';
 import { jsonErrorHandler } from '../src/http/json-errors.js';
 import { createLogger } from '../src/log/logger.js';
@@ -26,6 +28,7 @@ const DID = '482913';
 
 describe('device confirmation JWS (A4)', () => {
   let store: Store;
+  let sql: Sql;
   let app: express.Express;
   let verifier: ConfirmationVerifier;
   let clock: ReturnType<typeof manualClock>;
@@ -34,9 +37,11 @@ describe('device confirmation JWS (A4)', () => {
 
   beforeAll(async () => {
     store = await createStore({ kind: 'redis', url: inject('redisUrl') });
+    sql = await freshAuditSql();
   });
   afterAll(async () => {
     await store.close();
+    await sql.close();
   });
   beforeEach(() => {
     keys = createKeys(freshPrefix('jws'));
@@ -44,7 +49,7 @@ describe('device confirmation JWS (A4)', () => {
     now = () => Math.floor(clock.now() / 1000);
     const logger = createLogger({ level: 'silent' });
     const devices = createDevices({ redis: store.redis, keys, clock, random: cryptoRandom });
-    const audit = createAudit({ redis: store.redis, keys, logger, clock, metrics: createMetrics() });
+    const audit = createAudit({ redis: store.redis, keys, logger, clock, metrics: createMetrics(), sql, dataSecret: TEST_DATA_SECRET, setting: 'AUDIT_DATABASE_URL' });
     app = express();
     app.use(express.json());
     app.use('/admin/v1', createAdminRouter({ adminApiKey: ADMIN_KEY, devices, audit, logger }));

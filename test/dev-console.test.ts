@@ -14,6 +14,7 @@ import { FIXTURE_FLOWS_DIR } from './support/flows.js';
 import { makeTestDevice } from './support/device.js';
 import { freshPrefix } from './support/prefix.js';
 import { freePort } from '../scripts/lib/redis-server.js';
+import { freshAuditSchema } from './support/audit-db.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** The page polls the app; give a loaded machine time rather than a flaky second. */
@@ -45,6 +46,7 @@ async function startDevApp(): Promise<{ url: string; publicBaseUrl: string; buil
     PORT: String(port),
     REDIS_URL: inject('redisUrl'),
     REDIS_KEY_PREFIX: freshPrefix('dev'),
+    AUDIT_DATABASE_URL: (await freshAuditSchema()).url,
     FLOWS_DIR: FIXTURE_FLOWS_DIR,
     BANK_DATA_FILE: bank,
     STATEMENTS_DIR: join(dirname(bank), 'statements'),
@@ -254,6 +256,7 @@ describe('production', () => {
       REDIS_KEY_PREFIX: freshPrefix('prod'),
       BANK_DATA_FILE: bank,
       STATEMENTS_DIR: join(dirname(bank), 'statements'),
+      AUDIT_DATABASE_URL: inject('auditDatabaseUrl'),
       LOG_LEVEL: 'silent',
     });
     const built = await buildDeps(config);

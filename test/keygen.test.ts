@@ -89,6 +89,7 @@ describe('npm run keygen', () => {
         TWILIO_API_BASE_URL: twilio.apiBaseUrl,
         REDIS_URL: inject('redisUrl'),
         REDIS_KEY_PREFIX: freshPrefix('keygen'),
+        AUDIT_DATABASE_URL: inject('auditDatabaseUrl'),
         BANK_DATA_FILE: resolve('data/demo-bank.json'),
         STATEMENTS_DIR: resolve('data/statements'),
         // The fixture copy of the default flow: this test is about the secrets, and a reworded shipped prompt must not break it.

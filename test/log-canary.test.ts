@@ -11,7 +11,7 @@ import { heard } from './support/twiml.js';
 /**
  * Issue 3 acceptance, the canary: whole calls (both demo customers, both actions, the failure paths)
  * with every log line captured; none of the sensitive values used in the run may appear in any line,
- * nor in the audit timelines compliance reads.
+ * nor in the audit timelines compliance reads, nor anywhere in the audit trail's PostgreSQL table (issue 14).
  */
 
 interface DemoBank {
@@ -182,6 +182,22 @@ describe('canary: no sensitive value reaches a log line or an audit timeline', (
         for (const form of forms(value)) if (text.includes(form)) leaks.push(`${label} in the timeline of a call`);
       }
     }
+    expect(leaks).toEqual([]);
+  });
+
+  it('when every row and column of the PostgreSQL audit table is read, then none of the watched values appears either', async () => {
+    const leaks: string[] = [];
+    let rows = 0;
+    for (const app of [t, down]) {
+      await app.built.deps.audit.drainNow();
+      const table = await app.auditSql.query<Record<string, unknown>>('SELECT day::text, seq, id::text, at::text, type, call_id, customer_id, body::text, mac FROM audit_events');
+      rows += table.length;
+      const text = JSON.stringify(table);
+      for (const [value, label] of canaries) {
+        for (const form of forms(value)) if (text.includes(form)) leaks.push(`${label} in the audit table`);
+      }
+    }
+    expect(rows).toBeGreaterThan(20);
     expect(leaks).toEqual([]);
   });
 });

@@ -23,6 +23,7 @@ function productionEnv(): Record<string, string> {
     REDIS_KEY_PREFIX: freshPrefix('prod-start'),
     BANK_DATA_FILE: 'data/demo-bank.json',
     STATEMENTS_DIR: 'data/statements',
+    AUDIT_DATABASE_URL: inject('auditDatabaseUrl'),
     LOG_LEVEL: 'warn',
   };
 }
@@ -62,6 +63,7 @@ describe('production start-up refuses what it cannot run safely', () => {
       'REDIS_URL or REDIS_CLUSTER_NODES or REDIS_SENTINELS',
       'BANK_DATA_FILE or BANKING_API_URL',
       'STATEMENTS_DIR or S3_BUCKET',
+      'AUDIT_DATABASE_URL',
     ]) {
       expect(problems).toContain(`${name}: required in production`);
     }

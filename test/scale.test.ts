@@ -34,7 +34,7 @@ describe('scale beyond one process (DESIGN B6)', () => {
     t = await startTestApp({ env: { TOKEN_SIGNING_KEYS: JSON.stringify([key]) } });
     const first = t;
     // Each instance has its own composition (its own store client, sessions, turns, tokens): only Redis is shared.
-    const others = await Promise.all([1, 2].map(() => buildDeps(first.config, { clock: first.clock, redirectBackoffMs: [5] })));
+    const others = await Promise.all([1, 2].map(() => buildDeps(first.config, { clock: first.clock, redirectBackoffMs: [5], auditSql: first.auditSql })));
     const [second, third] = others.map((o) => createApp(o.deps)) as [Express, Express];
     try {
       // Webhooks go to the first and second instance in turn, as a load balancer would send them.

@@ -79,7 +79,7 @@ describe('nothing secret at rest in the store (issue 11 item 3)', () => {
     expect((await device.confirm(did)).status).toBe(200);
     const verified = await call.fetch(t.twilioFake.callUpdates()[0]?.form.Url ?? '');
     expect(heard(verified)).toContain('$1,250.50');
-    const sessionId = (await t.built.deps.audit.timeline(call.callSid)).find((e) => e.type === 'session_created')?.sessionId;
+    const sessionId = ((await t.built.deps.audit.timeline(call.callSid)) ?? []).find((e) => e.type === 'session_created')?.sessionId;
     keepToken('IVR call token', (await t.built.deps.sessions.tokenOf(String(sessionId))) ?? undefined);
     await call.press('2');
     await call.press('1');

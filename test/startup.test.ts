@@ -60,7 +60,7 @@ describe('start-up', () => {
   });
 
   it('when running in production, then /dev and the built-in simulator are not there (404)', async () => {
-    const config = loadConfig({ ...PROD_SECRETS, NODE_ENV: 'production', REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: freshPrefix('prod'), LOG_LEVEL: 'silent' });
+    const config = loadConfig({ ...PROD_SECRETS, NODE_ENV: 'production', AUDIT_DATABASE_URL: inject('auditDatabaseUrl'), REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: freshPrefix('prod'), LOG_LEVEL: 'silent' });
     const built = await buildDeps(config);
     try {
       const app = createApp(built.deps);

@@ -10,11 +10,15 @@ import { heard, parseTwiml } from './support/twiml.js';
  * answers only a redirect to the call's current turn.
  */
 
-/** Every key under the app's prefix with its value, type-aware, so "no state change" covers all of it. */
+/**
+ * Every key under the app's prefix with its value, type-aware, so "no state change" covers all of it;
+ * except the audit outbox, whose events are in transit to the trail (the timeline check covers them).
+ */
 async function snapshot(t: TestApp): Promise<Map<string, string>> {
   const redis = t.built.deps.store.redis;
   const out = new Map<string, string>();
   for (const key of (await redis.keys(`${t.config.keyPrefix}*`)).sort()) {
+    if (key.startsWith(`${t.config.keyPrefix}audit:`)) continue;
     const type = await redis.type(key);
     if (type === 'string') out.set(key, (await redis.get(key)) ?? '');
     else if (type === 'hash') out.set(key, JSON.stringify(Object.entries(await redis.hgetall(key)).sort()));
@@ -26,7 +30,7 @@ async function snapshot(t: TestApp): Promise<Map<string, string>> {
   return out;
 }
 
-const timeline = async (t: TestApp, callSid: string) => (await t.built.deps.audit.timeline(callSid)).map((e) => e.type);
+const timeline = async (t: TestApp, callSid: string) => ((await t.built.deps.audit.timeline(callSid)) ?? []).map((e) => e.type);
 
 const MAIN_MENU = /For your account balance, press 1/;
 

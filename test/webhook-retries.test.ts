@@ -38,7 +38,7 @@ describe('webhook retries (DESIGN A3): one side effect, the same answer, nothing
     expect(first.status).toBe(200);
     expect(second.text).toBe(first.text);
     expect(spokenCode(parseTwiml(first.text))).toMatch(/^\d{6}$/);
-    const events = await t.built.deps.audit.timeline(call.callSid);
+    const events = (await t.built.deps.audit.timeline(call.callSid)) ?? [];
     expect(events.filter((e) => e.type === 'session_created')).toHaveLength(1);
   });
 

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { forkServer, type ChildServer } from './ipc.js';
 import { startRedisServer, type RedisServer } from '../../scripts/lib/redis-server.js';
+import { startPostgresServer, type PostgresServer } from '../../scripts/lib/postgres-server.js';
 import { startTwilioStandIn, type TwilioStandIn } from './twilio-standin.js';
 import { createSigner, type Signer } from './webhook.js';
 
@@ -28,6 +29,8 @@ export interface Bench {
   /** An inspection connection (INFO, MEMORY USAGE, FLUSHALL); never on the app's path. */
   redis: Redis;
   redisServer: RedisServer;
+  /** The audit trail's PostgreSQL, as production has it (the outbox drains into it during every scenario). */
+  postgres: PostgresServer;
   twilio: TwilioStandIn;
   app: ChildServer<{ port: number }>;
   baseline: ChildServer<{ port: number }>;
@@ -36,6 +39,7 @@ export interface Bench {
 
 export async function startBench(opts: { quick: boolean; profile: boolean; logLevel: string }): Promise<Bench> {
   const redisServer = await startRedisServer();
+  const postgres = await startPostgresServer();
   const twilio = await startTwilioStandIn();
   const authToken = randomBytes(16).toString('hex');
   const accountSid = `AC${randomBytes(16).toString('hex')}`;
@@ -52,6 +56,7 @@ export async function startBench(opts: { quick: boolean; profile: boolean; logLe
     ADMIN_API_KEY: adminKey,
     API_CLIENTS: `${apiClient.id}:${apiClient.secret}`,
     LOG_LEVEL: opts.logLevel,
+    AUDIT_DATABASE_URL: postgres.url,
   };
   const execArgv = ['--expose-gc', ...(opts.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.tmp/profiles'] : [])];
   const app = await forkServer<{ port: number }>('../servers/app-server.ts', { BENCH_APP_ENV: JSON.stringify(appEnv) }, execArgv);
@@ -68,6 +73,7 @@ export async function startBench(opts: { quick: boolean; profile: boolean; logLe
     signer: createSigner({ authToken, accountSid, publicBaseUrl: PUBLIC_BASE_URL }),
     redis,
     redisServer,
+    postgres,
     twilio,
     app,
     baseline,
@@ -77,6 +83,7 @@ export async function startBench(opts: { quick: boolean; profile: boolean; logLe
       redis.disconnect();
       await twilio.close();
       await redisServer.stop();
+      await postgres.destroy();
     },
   };
 }

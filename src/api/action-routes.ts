@@ -84,7 +84,7 @@ export function mountActionRoutes(router: Router, deps: ActionRouteDeps): void {
       const { error, withinBudget } = refusals.refuse(req, res, { scheme: 'Bearer', reason, message: REFUSED, invalidToken: true });
       if (ours && withinBudget) {
         log.info({ callId, reason }, 'call token refused');
-        await audit.record('token_rejected', callId, { ...(sessionId ? { sessionId } : {}), reason, via: 'api' });
+        await audit.record('token_rejected', { callId, ...(sessionId ? { sessionId } : {}), reason, via: 'api' });
       }
       throw error;
     };

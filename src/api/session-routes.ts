@@ -93,16 +93,16 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     if (opened.kind === 'created') {
       // One label for the API: provider names come from clients, and label values must stay few.
       metrics.sessionsCreated.inc({ channel: 'api' });
-      await audit.record('session_created', session.callId, { ...ids, provider: body.provider, clientId, expiresAt: new Date(session.expiresAt).toISOString() });
+      await audit.record('session_created', { callId: session.callId, ...ids, provider: body.provider, clientId, expiresAt: new Date(session.expiresAt).toISOString() });
     }
-    await audit.record('did_issued', session.callId, ids);
+    await audit.record('did_issued', { callId: session.callId, ...ids });
     res.status(opened.kind === 'created' ? 201 : 200).json(createdView(session, did, body.locale));
   });
 
   router.get('/sessions/:sessionId', ...deps.authenticated, bySessionTag, async (req, res) => {
     const session = await owned(req, res);
     const terminal = TERMINAL.has(session.status);
-    await audit.record('loop_iteration', session.callId, { sessionId: session.sessionId, status: session.status, via: 'api' });
+    await audit.record('loop_iteration', { callId: session.callId, sessionId: session.sessionId, status: session.status, via: 'api' });
     // A poll may be the first to see an expiry: it records the timeout and fires the callback, once.
     if (terminal) await notifier.notifyTerminal(session);
     const answer: SessionPoll = {
@@ -142,10 +142,10 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     const ids = { sessionId: session.sessionId };
     if (reissued.kind === 'created') {
       metrics.sessionsCreated.inc({ channel: 'api' });
-      await audit.record('reissued', session.callId, { ...ids, previousSessionId: expired.sessionId });
-      await audit.record('session_created', session.callId, { ...ids, provider: session.provider, clientId, expiresAt: new Date(session.expiresAt).toISOString() });
+      await audit.record('reissued', { callId: session.callId, ...ids, previousSessionId: expired.sessionId });
+      await audit.record('session_created', { callId: session.callId, ...ids, provider: session.provider, clientId, expiresAt: new Date(session.expiresAt).toISOString() });
     }
-    await audit.record('did_issued', session.callId, ids);
+    await audit.record('did_issued', { callId: session.callId, ...ids });
     res.status(reissued.kind === 'created' ? 201 : 200).json(createdView(session, did, locale));
   });
 
@@ -158,7 +158,8 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     const ended = await sessions.endCall(callId, current?.provider ?? 'api');
     if (ended.firstTime) {
       if (ended.endedSessionId) metrics.sessionOutcomes.inc({ status: 'call_ended' });
-      await audit.record('call_ended', callId, { ...(ended.endedSessionId ? { sessionId: ended.endedSessionId } : {}), via: 'api' });
+      const outcome = await audit.outcomeOf(callId, false);
+      await audit.record('call_ended', { callId, ...(ended.endedSessionId ? { sessionId: ended.endedSessionId } : {}), outcome, via: 'api' });
     }
     if (ended.endedSessionId) {
       const session = await sessions.get(ended.endedSessionId);

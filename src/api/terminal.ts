@@ -41,14 +41,14 @@ export function createTerminalNotifier(deps: TerminalNotifierDeps) {
     const ids = { sessionId: session.sessionId, status: session.status };
     if (secret === undefined) {
       // The client was removed from API_CLIENTS since: nothing to sign with, so nothing is sent.
-      await audit.record('callback_failed', session.callId, { ...ids, reason: 'unknown_client', attempts: 0 });
+      await audit.record('callback_failed', { callId: session.callId, ...ids, reason: 'unknown_client', attempts: 0 });
       return;
     }
     const outcome = await send(url, secret, { sessionId: session.sessionId, callId: session.callId, status: session.status });
-    if (outcome.delivered) await audit.record('callback_sent', session.callId, { ...ids, attempts: outcome.attempts });
+    if (outcome.delivered) await audit.record('callback_sent', { callId: session.callId, ...ids, attempts: outcome.attempts });
     else {
       log.warn({ callId: session.callId, sessionId: session.sessionId, reason: outcome.reason, attempts: outcome.attempts }, 'session callback not delivered');
-      await audit.record('callback_failed', session.callId, { ...ids, reason: outcome.reason, attempts: outcome.attempts });
+      await audit.record('callback_failed', { callId: session.callId, ...ids, reason: outcome.reason, attempts: outcome.attempts });
     }
   }
 
@@ -59,10 +59,10 @@ export function createTerminalNotifier(deps: TerminalNotifierDeps) {
     // Confirmed and call_ended are recorded by their own use cases; an expiry or cancel seen here is not.
     if (session.status === 'expired') {
       metrics.sessionOutcomes.inc({ status: 'expired' });
-      await audit.record('timeout', session.callId, ids);
+      await audit.record('timeout', { callId: session.callId, ...ids });
     } else if (session.status === 'canceled') {
       metrics.sessionOutcomes.inc({ status: 'canceled' });
-      await audit.record('canceled', session.callId, ids);
+      await audit.record('canceled', { callId: session.callId, ...ids });
     }
     const record = await records.read(session.sessionId);
     if (record?.callbackUrl === undefined) return;

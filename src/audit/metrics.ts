@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics, one registry per app instance (no global registry, so tests stay apart). */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
@@ -18,6 +18,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     webhookRefusals: counter('vaultline_webhook_refusals_total', 'Webhooks refused before their signature held (413 too large, 400 not a Twilio form, 403 signature)', ['status', 'reason']),
     failClosed: counter('vaultline_fail_closed_total', 'Calls routed to an agent because a dependency failed'),
     auditEvents: counter('vaultline_audit_events_total', 'Audit events recorded', ['type']),
+    auditOutboxEvents: new Gauge({ name: 'vaultline_audit_outbox_events', help: 'Audit events waiting in the store outbox for the trail database', registers: [registry] }),
+    auditOutboxLag: new Gauge({
+      name: 'vaultline_audit_outbox_lag_seconds',
+      help: 'Age of the oldest audit event waiting in the outbox (0 when empty): how far the trail database is behind',
+      registers: [registry],
+    }),
+    auditTrailWrites: counter('vaultline_audit_trail_events_written_total', 'Audit events written to the trail database', ['path']),
+    auditDirectDropped: counter('vaultline_audit_direct_dropped_total', 'Store-outage audit events dropped because the in-process buffer was full'),
     confirmToRedirect: new Histogram({
       name: 'vaultline_confirm_to_redirect_ms',
       help: 'Milliseconds from a confirmed session to the live call redirect accepted by the telephony provider',

@@ -1,6 +1,7 @@
 import type { Audit } from '../audit/audit.js';
 import type { PromptCatalogue } from '../engine/catalogue.js';
 import { spokenMonth } from '../engine/prompts.js';
+import { maskedFromNumber } from '../audit/events.js';
 import type { ProtectedActions, ProtectedCall } from '../ivr/protected-actions.js';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
@@ -34,6 +35,11 @@ export interface ProtectedActionsDeps {
 export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedActions {
   const { bank, audit, catalogue, smsLimit } = deps;
 
+  /** A11: past the outbox's bound (the trail's database away too long) an access that cannot be audited is not served. */
+  function refuseUnaudited(): void {
+    if (!audit.canAudit()) throw new AppError('unavailable', 'This access cannot be audited right now; try again shortly.');
+  }
+
   /** The turn's budget for a backend call, when the caller has one. */
   const within = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
 
@@ -56,7 +62,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
   const localeOf = (call: ProtectedCall, customer: Customer) => catalogue.locale(call.locale ?? customer.locale);
 
   const refuseSms = (call: ProtectedCall) =>
-    audit.record('statement_sms_refused', call.callId, { sessionId: call.sessionId, reason: 'per_call_limit', limit: STATEMENT_SMS_PER_CALL });
+    audit.record('statement_sms_refused', { callId: call.callId, sessionId: call.sessionId, reason: 'per_call_limit', limit: STATEMENT_SMS_PER_CALL });
 
   return {
     async accounts({ customerId, types, signal }) {
@@ -77,6 +83,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
     },
 
     async balance(call: ProtectedCall) {
+      refuseUnaudited();
       const customer = await customerOf(call.customerId, call.signal);
       const account = accountAt(customer, call.accountIndex, call.types);
       const balance = await bank.getBalance(customer.id, account.id, within(call.signal));
@@ -84,7 +91,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
       const locale = localeOf(call, customer);
       const amountSpoken = formatAmount(balance.available, balance.currency, locale);
       const last4Spoken = account.number.spokenLast4();
-      await audit.record('balance_read', call.callId, { sessionId: call.sessionId, accountIndex: call.accountIndex ?? 1 });
+      await audit.record('balance_read', { callId: call.callId, sessionId: call.sessionId, accountIndex: call.accountIndex ?? 1 });
       return {
         speech: catalogue.text('balance.result', locale, { last4: last4Spoken, amount: amountSpoken }),
         maskedAccount: account.number.masked(),
@@ -96,6 +103,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
     },
 
     async statementSms(call) {
+      refuseUnaudited();
       const customer = await customerOf(call.customerId, call.signal);
       const account = accountAt(customer, call.accountIndex, call.types);
       const list = (await bank.listStatements(customer.id, account.id, within(call.signal))) ?? [];
@@ -113,7 +121,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
       const ids = { sessionId: call.sessionId, period: chosen.period };
       try {
         const link = await deps.links.issue({ customerId: customer.id, accountId: account.id, period: chosen.period, file: chosen.file, callId: call.callId });
-        await audit.record('statement_link_issued', call.callId, { ...ids, expiresAt: new Date(link.expiresAt).toISOString() });
+        await audit.record('statement_link_issued', { callId: call.callId, ...ids, expiresAt: new Date(link.expiresAt).toISOString() });
         const locale = localeOf(call, customer);
         const body = catalogue.text('statement.sms', locale, {
           month: spokenMonth(chosen.period, locale),
@@ -127,7 +135,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
           // A link nobody received must not stay spendable.
           await deps.links.revoke(link.token);
           deps.logger.error({ err, callId: call.callId }, 'statement SMS failed; link revoked');
-          await audit.record('statement_link_refused', call.callId, { ...ids, reason: 'sms_failed' });
+          await audit.record('statement_link_refused', { callId: call.callId, ...ids, reason: 'sms_failed' });
           throw new AppError('unavailable', 'The statement could not be sent right now.', { cause: err });
         }
       } catch (err) {
@@ -135,7 +143,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
         await smsLimit.release(call.callId);
         throw err;
       }
-      await audit.record('statement_sms_sent', call.callId, { ...ids, to: customer.mobile.masked() });
+      await audit.record('statement_sms_sent', { callId: call.callId, ...ids, to: maskedFromNumber(customer.mobile.masked()) });
       return { sent: true, maskedMobile: customer.mobile.masked(), last4Spoken: customer.mobile.spokenLast4() };
     },
   };

@@ -62,6 +62,8 @@ export interface Config {
   readonly flowsDir: string;
   /** Development with the embedded store: the file that keeps enrolled devices across restarts. */
   readonly embeddedDevicesFile: string;
+  /** The durable audit trail (A11): PostgreSQL, or (development only) the embedded PGlite. */
+  readonly audit: { readonly databaseUrl: string | undefined; readonly retentionDays: number };
   /** Settings that were unset and got a demo value (logged once at start). */
   readonly demoDefaults: readonly string[];
 }
@@ -231,6 +233,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     apiRateLimits: { perClient: env.API_RATE_LIMIT_PER_CLIENT, perCall: env.API_RATE_LIMIT_PER_CALL },
     flowsDir: env.FLOWS_DIR,
     embeddedDevicesFile: env.EMBEDDED_DEVICES_FILE,
+    audit: { databaseUrl: env.AUDIT_DATABASE_URL, retentionDays: env.AUDIT_RETENTION_DAYS },
     demoDefaults,
   };
   return Object.freeze(config);

@@ -17,6 +17,7 @@ export const REQUIRED_IN_PRODUCTION: readonly (readonly string[])[] = [
   ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'],
   ['BANK_DATA_FILE', 'BANKING_API_URL'],
   ['STATEMENTS_DIR', 'S3_BUCKET'],
+  ['AUDIT_DATABASE_URL'],
 ];
 
 /** Shortest secret production accepts: 16 characters is 96 bits of base64url, beyond online guessing. */

@@ -92,6 +92,10 @@ export const envSchema = z.object({
   API_RATE_LIMIT_PER_CLIENT: intIn(1, 1_000_000, 1000),
   /** Requests per second about one call, whoever sends them. */
   API_RATE_LIMIT_PER_CALL: intIn(1, 100_000, 20),
+  /** postgres://… the durable audit trail (DESIGN A11); unset = the embedded PGlite (development only). */
+  AUDIT_DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
+  /** Days of audit events kept (PCI DSS 10.5.1 asks at least 365); `npm run audit -- retain` drops older day partitions. */
+  AUDIT_RETENTION_DAYS: intIn(1, 3650, 400),
   /** Extension: folder of flow files. */
   FLOWS_DIR: z.string().default('flows'),
   /** Extension, development with the embedded store only: where enrolled devices outlive a restart. */

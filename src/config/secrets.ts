@@ -14,6 +14,7 @@ export const SECRET_SETTINGS = [
   'REDIS_URL',
   'REDIS_PASSWORD',
   'REDIS_SENTINEL_PASSWORD',
+  'AUDIT_DATABASE_URL',
 ] as const;
 
 export interface ResolvedSecrets {

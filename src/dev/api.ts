@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Audit } from '../audit/audit.js';
 import { flowDiagram } from '../flows/diagram.js';
 import type { Flows } from '../flows/schema.js';
-import { NO_CALL } from '../http/admin.js';
+import { httpActor } from '../audit/http-actor.js';
 import { AppError } from '../shared/errors.js';
 import type { PhoneNetwork } from '../telephony/simulator/network.js';
 import type { Devices } from '../verification/devices.js';
@@ -94,7 +94,7 @@ export function createDevApi(deps: DevApiDeps): Router {
 
   router.get('/calls/:callSid/timeline', async (req, res) => {
     const call = callOf(req.params.callSid);
-    res.set('Cache-Control', 'no-store').json({ callId: call.callSid, events: await deps.audit.timeline(call.callSid) });
+    res.set('Cache-Control', 'no-store').json({ callId: call.callSid, events: (await deps.audit.timeline(call.callSid)) ?? [] });
   });
 
   router.get('/messages', (req, res) => {
@@ -105,7 +105,7 @@ export function createDevApi(deps: DevApiDeps): Router {
   router.post('/devices', async (req, res) => {
     const body = enrollBody.parse(req.body);
     const { deviceId } = await deps.devices.enroll(body);
-    deps.audit.logOnly('device_enrolled', NO_CALL, { deviceId, customerId: body.customerId, via: 'dev-console' });
+    await deps.audit.record('device_enrolled', { deviceId, customerId: body.customerId, via: 'dev_console', ...httpActor(req, { type: 'admin', id: 'dev-console' }) });
     res.status(201).json({ deviceId });
   });
 

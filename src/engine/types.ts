@@ -94,6 +94,8 @@ export interface CallState {
   periods?: string[];
   /** The call passed a verify gate (confirmed or already verified) and no later check said otherwise; transfers carry it. */
   verified?: boolean;
+  /** The IVR itself ended the call (a goodbye): its outcome is `contained` (A9 `call_ended`). Set by the telephony side. */
+  ivrHungUp?: boolean;
   /** Node-specific scratch (e.g. which sub-step of an action node we are in). */
   phase?: string;
 }

@@ -2,15 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Audit } from '../audit/audit.js';
+import { httpActor } from '../audit/http-actor.js';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
 import type { Devices } from '../verification/devices.js';
-
-/**
- * Device events belong to no call: they go to the audit log only (`audit.logOnly`), never into a
- * call's timeline, and carry this in place of a call id.
- */
-export const NO_CALL = '-';
 
 export const enrollDeviceBody = z.object({
   customerId: z.string().min(1).max(128),
@@ -31,24 +26,36 @@ export function createAdminRouter(deps: { adminApiKey: string; devices: Devices;
   router.post('/devices', async (req, res) => {
     const body = enrollDeviceBody.parse(req.body);
     const { deviceId } = await devices.enroll(body);
-    audit.logOnly('device_enrolled', NO_CALL, { deviceId, customerId: body.customerId });
+    // Device events belong to no call: they name the device and the customer, and who acted from where.
+    await audit.record('device_enrolled', { deviceId, customerId: body.customerId, ...httpActor(req, ADMIN) });
     res.status(201).json({ deviceId });
   });
 
   router.delete('/devices/:deviceId', async (req, res) => {
     const { deviceId } = req.params;
-    if (!(await devices.revoke(deviceId))) throw new AppError('not_found', 'No such device.');
-    audit.logOnly('device_revoked', NO_CALL, { deviceId });
+    const device = await devices.get(deviceId);
+    if (!device || !(await devices.revoke(deviceId))) throw new AppError('not_found', 'No such device.');
+    await audit.record('device_revoked', { deviceId: device.deviceId, customerId: device.customerId, ...httpActor(req, ADMIN) });
     res.status(204).end();
   });
 
   router.get('/calls/:callId/events', async (req, res) => {
     const { callId } = req.params;
-    res.json({ callId, events: await audit.timeline(callId) });
+    const events = await audit.timeline(callId);
+    // A11: a call never seen (or past retention) is a 404, not an empty timeline.
+    if (!events) throw new AppError('not_found', 'No such call in the audit trail.');
+    await audit.record('audit_viewed', { subject: subjectOf('call', callId), count: events.length, ...httpActor(req, ADMIN) });
+    res.json({ callId, events });
   });
 
   return router;
 }
+
+/** The admin key is one shared credential: its holder is `admin` (named reviewers arrive with AUDIT_REVIEWERS). */
+const ADMIN = { type: 'admin', id: 'admin' } as const;
+
+/** `call:<id>` when the id fits a subject, else the kind alone (the event never carries what it cannot hold). */
+const subjectOf = (kind: string, id: string) => (/^[A-Za-z0-9._:@+=-]{1,128}$/.test(id) ? `${kind}:${id}` : kind);
 
 /** `Authorization: Bearer <ADMIN_API_KEY>`; both sides hashed first so the comparison is constant-time whatever the length. */
 function bearerAuth(adminApiKey: string, log: Logger): RequestHandler {

@@ -33,9 +33,11 @@ export function closeConnectionsWhileDraining(drain: Drain): RequestHandler {
 
 /**
  * /healthz (process up), /readyz (not draining, the store takes a write, required adapters
- * reachable), /metrics (Prometheus).
+ * reachable), /metrics (Prometheus). A check that resolves is ready; it may resolve with a word
+ * that says how (the audit trail's `lagging`: ready, but its database is behind, A11), which
+ * /readyz shows without answering 503.
  */
-export function createOpsRouter(deps: { metrics: Metrics; drain: Drain; checks: Record<string, () => Promise<void>> }): Router {
+export function createOpsRouter(deps: { metrics: Metrics; drain: Drain; checks: Record<string, () => Promise<void | string>> }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -49,14 +51,14 @@ export function createOpsRouter(deps: { metrics: Metrics; drain: Drain; checks: 
     const results = await Promise.all(
       Object.entries(deps.checks).map(async ([name, check]) => {
         try {
-          await withTimeout(check(), 1000);
-          return [name, 'ok'] as const;
+          const status = await withTimeout(check(), 1000);
+          return [name, typeof status === 'string' ? status : 'ok'] as const;
         } catch {
           return [name, 'unavailable'] as const;
         }
       }),
     );
-    const ready = results.every(([, s]) => s === 'ok');
+    const ready = results.every(([, s]) => s !== 'unavailable');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
   });
   router.get('/metrics', async (_req, res) => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Audit } from '../audit/audit.js';
+import { sourceIpOf } from '../audit/http-actor.js';
 import type { Logger } from '../log/logger.js';
 import { isLinkTokenShape, type StatementLinks } from '../statements/links.js';
 import type { RedisClient } from '../store/client.js';
@@ -143,12 +144,14 @@ export function createStatementLinkRouter(deps: StatementLinkRouterDeps): Router
       return;
     }
     if (result.outcome === 'refused') {
-      await audit.record('statement_link_refused', result.callId, { reason: result.reason });
+      // A refusal whose link no longer names its call (the record outlived by its expiry) is a log line only.
+      if (result.callId) await audit.record('statement_link_refused', { callId: result.callId, reason: result.reason, sourceIp: sourceIpOf(req) });
+      else log.info({ reason: result.reason }, 'statement link refused');
       html(res, 410, gonePage(langOf(req)));
       return;
     }
     const { link } = result;
-    await audit.record('statement_link_spent', link.callId, { period: link.period });
+    await audit.record('statement_link_spent', { callId: link.callId, period: link.period, sourceIp: sourceIpOf(req) });
     const url = await statementUrl(link.file, `vaultline-statement-${link.period}.pdf`);
     // Not res.redirect(): it would echo the presigned URL into an HTML body as well.
     res.status(303).location(url).end();

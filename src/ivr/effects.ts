@@ -38,19 +38,19 @@ export function createEffects(deps: { sessions: Sessions; audit: Audit; metrics:
         const ids = { sessionId: opened.session.sessionId };
         if (opened.kind === 'created') {
           metrics.sessionsCreated.inc({ channel: call.provider });
-          await audit.record('session_created', call.callId, { ...ids, expiresAt: new Date(opened.session.expiresAt).toISOString() });
+          await audit.record('session_created', { callId: call.callId, ...ids, expiresAt: new Date(opened.session.expiresAt).toISOString() });
         }
-        await audit.record('did_issued', call.callId, ids);
+        await audit.record('did_issued', { callId: call.callId, ...ids });
         return { kind: 'verify.opened', did: opened.did, sessionId: opened.session.sessionId };
       }
       case 'verify.status': {
         const sessionId = await currentSession(call, state);
         const session = sessionId ? await sessions.get(sessionId) : null;
         if (!session) return { kind: 'verify.unavailable' };
-        await audit.record('loop_iteration', call.callId, { sessionId: session.sessionId, status: session.status, loop: state.verify?.loops ?? 0 });
+        await audit.record('loop_iteration', { callId: call.callId, sessionId: session.sessionId, status: session.status, loop: state.verify?.loops ?? 0 });
         if (session.status === 'expired') {
           metrics.sessionOutcomes.inc({ status: 'expired' });
-          await audit.record('timeout', call.callId, { sessionId: session.sessionId });
+          await audit.record('timeout', { callId: call.callId, sessionId: session.sessionId });
         }
         return { kind: 'verify.status', status: session.status };
       }
@@ -61,7 +61,7 @@ export function createEffects(deps: { sessions: Sessions; audit: Audit; metrics:
           const session = sessionId ? await sessions.get(sessionId) : null;
           return session ? { kind: 'verify.status', status: session.status } : { kind: 'verify.unavailable' };
         }
-        await audit.record('did_repeated', call.callId, { sessionId });
+        await audit.record('did_repeated', { callId: call.callId, sessionId });
         return { kind: 'verify.did', did };
       }
       case 'verify.reissue': {
@@ -70,22 +70,22 @@ export function createEffects(deps: { sessions: Sessions; audit: Audit; metrics:
         if (reissued.kind !== 'created') return { kind: 'verify.unavailable' };
         const ids = { sessionId: reissued.session.sessionId };
         metrics.sessionsCreated.inc({ channel: call.provider });
-        await audit.record('reissued', call.callId, ids);
-        await audit.record('session_created', call.callId, { ...ids, expiresAt: new Date(reissued.session.expiresAt).toISOString() });
-        await audit.record('did_issued', call.callId, ids);
+        await audit.record('reissued', { callId: call.callId, ...ids });
+        await audit.record('session_created', { callId: call.callId, ...ids, expiresAt: new Date(reissued.session.expiresAt).toISOString() });
+        await audit.record('did_issued', { callId: call.callId, ...ids });
         return { kind: 'verify.reissued', did: reissued.did, sessionId: reissued.session.sessionId };
       }
       case 'verify.cancel': {
         const sessionId = await currentSession(call, state);
         if (sessionId && (await sessions.cancel(sessionId)) === 'canceled') {
           metrics.sessionOutcomes.inc({ status: 'canceled' });
-          await audit.record('canceled', call.callId, { sessionId });
+          await audit.record('canceled', { callId: call.callId, sessionId });
         }
         return { kind: 'verify.canceled' };
       }
       case 'locale.select':
         // A9 language_selected: the call speaks this locale from now on (code, balances, statement SMS).
-        await audit.record('language_selected', call.callId, { locale: effect.locale, via: effect.via });
+        await audit.record('language_selected', { callId: call.callId, locale: effect.locale, via: effect.via });
         return { kind: 'locale.selected' };
       case 'clock.now':
         // The injected clock (tests move it), so `hours` nodes are tested without waiting.

@@ -35,10 +35,11 @@ export function createIvrActions(deps: {
       return claims;
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      const reason = (err as { reason?: string }).reason ?? err.message;
+      // The refusal's code, never its message: an audit reason is a code (src/audit/events.ts).
+      const reason = (err as { reason?: string }).reason ?? err.code;
       // Once: the call stops counting as verified by that session, so the gate that follows opens a
       // new session (a new code) instead of sending the caller straight back to this refusal.
-      await Promise.all([audit.record('token_rejected', callId, { sessionId, reason, channel: 'ivr' }), sessions.unverify(callId, sessionId)]);
+      await Promise.all([audit.record('token_rejected', { callId, sessionId, reason, channel: 'ivr' }), sessions.unverify(callId, sessionId)]);
       return null;
     }
   }

@@ -39,8 +39,6 @@ export const ttl = {
   codeInFlightMs: 15 * 1000,
   /** "This device confirmed this code": a later submit of it is a double submit, not a wrong code (≥ a DID's longest life). */
   codeConfirmedMs: (600 + 120 + 30) * 1000,
-  /** Per-call audit timeline kept in the store (the JSON log lines are the durable audit record). */
-  auditMs: 30 * 24 * 3600 * 1000,
   /** Idempotency-Key answers on /api/v1 (≥ 24 h). */
   idempotencyMs: 25 * 3600 * 1000,
   /** An Idempotency-Key whose first request is still running; a crashed instance frees it after this. */
@@ -65,8 +63,13 @@ export function createKeys(prefix: string) {
     turnSlot: (callId: string, channel: 'voice' | 'status') => `${call(callId)}:wh:${channel}`,
     /** String (integer): statement SMS sent in the call (A3: at most 3), IVR and /api/v1 together. */
     statementSmsCount: (callId: string) => `${call(callId)}:sms`,
-    /** List: the call's audit timeline, oldest first. */
-    audit: (callId: string) => `${call(callId)}:audit`,
+    /**
+     * List: one shard of the audit outbox (DESIGN B7), events waiting for the trail's database. A
+     * fixed set of shards, each its own hash tag, so the drainer finds all of them on every Cluster node.
+     */
+    auditOutbox: (shard: number) => `${prefix}audit:ob:{ao${shard}}`,
+    /** String, PX: the audit drainer's lease (one drainer at a time). */
+    auditLease: () => `${prefix}audit:lease`,
     /** String → session id, PX = DID lifetime: claims a DID among live sessions (keyed hash, never the DID). */
     did: (didHash: string) => `${prefix}did:${didHash}`,
     /** Hash: an enrolled device. */

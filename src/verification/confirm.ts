@@ -55,7 +55,7 @@ export function createConfirm(deps: ConfirmDeps) {
     // Answered like any unknown code (it reveals nothing), counted as none.
     const doubleSubmit = (callId: string | null, sessionId?: string) => {
       metrics.confirmationsRefused.inc({ reason: 'double_submit' });
-      audit.logOnly('wrong_did', callId ?? 'unknown', { ...(sessionId ? { sessionId } : {}), reason: 'double_submit', deviceId: claims.deviceId });
+      audit.logOnly('confirmation_double_submit', { ...(callId ? { callId } : {}), ...(sessionId ? { sessionId } : {}), deviceId: claims.deviceId });
       return new AppError('code_not_recognized', NOT_RECOGNIZED);
     };
     const mint = (sessionId: string, callId: string) => {
@@ -96,12 +96,12 @@ export function createConfirm(deps: ConfirmDeps) {
       if (settled.kind === 'locked') throw locked(settled.retryAfterSeconds);
       metrics.wrongDids.inc();
       metrics.confirmationsRefused.inc({ reason: 'code_not_recognized' });
-      if (!seen) audit.logOnly('wrong_did', 'unknown', { deviceId: claims.deviceId });
-      else await audit.record('wrong_did', seen.callId, { sessionId: seen.sessionId, reason: outcome.reason, deviceId: claims.deviceId });
+      if (!seen) audit.logOnly('wrong_did_unmatched', { deviceId: claims.deviceId });
+      else await audit.record('wrong_did', { callId: seen.callId, sessionId: seen.sessionId, reason: outcome.reason, deviceId: claims.deviceId });
       if (settled.nowLocked) {
         // Alert: the device or customer just reached the wrong-code limit.
         deps.logger.warn({ alert: 'lockout', deviceId: claims.deviceId, customerId: claims.customerId }, 'wrong-code limit reached; confirmations locked');
-        audit.logOnly('lockout', seen?.callId ?? '-', { deviceId: claims.deviceId, customerId: claims.customerId });
+        await audit.record('lockout', { ...(seen ? { callId: seen.callId } : {}), deviceId: claims.deviceId, customerId: claims.customerId });
       }
       throw new AppError('code_not_recognized', NOT_RECOGNIZED);
     }
@@ -114,10 +114,10 @@ export function createConfirm(deps: ConfirmDeps) {
     // only send after our redirect) reads it, and the timeline still reads confirmed →
     // token_issued → intercept_success. The writes' outcomes are awaited before we answer.
     // A7: the call-bound token is the only key to protected actions from now on; kept sealed on the session.
-    const confirmedRecorded = audit.record('confirmed', session.callId, { sessionId: session.sessionId, deviceId: claims.deviceId, customerId: claims.customerId });
+    const confirmedRecorded = audit.record('confirmed', { callId: session.callId, sessionId: session.sessionId, deviceId: claims.deviceId, customerId: claims.customerId });
     const minted = await (minting && holder.callId === session.callId ? minting : mint(session.sessionId, session.callId));
     const tokenStored = sessions.storeToken(session.sessionId, minted.token, minted.jti);
-    const tokenRecorded = audit.record('token_issued', session.callId, { sessionId: session.sessionId, jti: minted.jti, expiresAt: new Date(minted.expiresAt).toISOString() });
+    const tokenRecorded = audit.record('token_issued', { callId: session.callId, sessionId: session.sessionId, jti: minted.jti, expiresAt: new Date(minted.expiresAt).toISOString() });
     // Only this request saw `confirmed` (the confirm script is the claim), so it alone redirects.
     // The point goes back beside the redirect, never before it: the caller is waiting.
     const released = lockout.settle(ticket, 'confirmed');

@@ -35,19 +35,19 @@ export function createIntercept(deps: InterceptDeps) {
     if (outcome.kind === 'redirected') {
       const ms = Math.round(performance.now() - confirmedAt);
       metrics.confirmToRedirect.observe(ms);
-      await audit.record('intercept_success', session.callId, { ...ids, confirmToRedirectMs: ms });
+      await audit.record('intercept_success', { callId: session.callId, ...ids, confirmToRedirectMs: ms });
       return 'redirected';
     }
     metrics.interceptFailures.inc({ reason: outcome.kind === 'gone' ? 'call_gone' : outcome.reason });
     if (outcome.kind === 'gone') {
       await sessions.endCall(session.callId, session.provider);
-      await audit.record('intercept_failed', session.callId, { ...ids, reason: 'call_gone' });
-      await audit.record('late_confirmation', session.callId, { ...ids, policy: deps.lateConfirmationPolicy });
-      await audit.record('call_ended', session.callId, { ...ids, reason: 'call_gone' });
+      await audit.record('intercept_failed', { callId: session.callId, ...ids, reason: 'call_gone' });
+      await audit.record('late_confirmation', { callId: session.callId, ...ids, policy: deps.lateConfirmationPolicy });
+      await audit.record('call_ended', { callId: session.callId, ...ids, outcome: await audit.outcomeOf(session.callId, false), reason: 'call_gone' });
       return 'gone';
     }
     deps.logger.warn({ callId: session.callId, sessionId: session.sessionId, reason: outcome.reason }, 'live-call redirect failed; the wait loop will route the caller');
-    await audit.record('intercept_failed', session.callId, { ...ids, reason: outcome.reason });
+    await audit.record('intercept_failed', { callId: session.callId, ...ids, reason: outcome.reason });
     return 'failed';
   };
 }

@@ -9,6 +9,8 @@ import { buildDeps, type Built, type Overrides } from '../../src/compose.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { manualClock } from '../../src/shared/clock.js';
 import { FIXTURE_FLOWS_DIR } from './flows.js';
+import type { Sql } from '../../src/audit/trail/sql.js';
+import { freshAuditSql } from './audit-db.js';
 import { freshPrefix } from './prefix.js';
 import { startTwilioFake, type TwilioFake } from './twilio-fake.js';
 import { parseTwiml, type ParsedTwiml } from './twiml.js';
@@ -27,6 +29,8 @@ export interface TestApp {
   /** A signed Twilio webhook POST to `pathAndQuery` (as Twilio would, to PUBLIC_BASE_URL + path). */
   twilioPost(pathAndQuery: string, params: Record<string, string>, headers?: Record<string, string>): Promise<request.Response>;
   adminKey: string;
+  /** The audit trail's database of this app (a fresh schema of the run's PostgreSQL unless one was given). */
+  auditSql: Sql;
   close(): Promise<void>;
 }
 
@@ -54,7 +58,8 @@ export async function startTestApp(options: { env?: Record<string, string>; over
     LOG_LEVEL: 'info',
     ...options.env,
   });
-  const built = await buildDeps(config, { clock, logDestination: destination, redirectBackoffMs: [5, 10, 20], ...options.overrides });
+  const auditSql = options.overrides?.auditSql ?? (await freshAuditSql());
+  const built = await buildDeps(config, { clock, logDestination: destination, redirectBackoffMs: [5, 10, 20], ...options.overrides, auditSql });
   const app = createApp(built.deps);
   return {
     app,
@@ -67,12 +72,14 @@ export async function startTestApp(options: { env?: Record<string, string>; over
       return rawLogs.map((l) => JSON.parse(l) as Record<string, unknown>);
     },
     adminKey: config.adminApiKey,
+    auditSql,
     twilioPost(pathAndQuery, params, headers = {}) {
       const signature = twilio.getExpectedTwilioSignature(config.twilio.authToken, PUBLIC_BASE_URL + pathAndQuery, params);
       return request(app).post(pathAndQuery).type('form').set('X-Twilio-Signature', signature).set(headers).send(params);
     },
     async close() {
       await built.close();
+      if (!options.overrides?.auditSql) await auditSql.close();
       await twilioFake.close();
     },
   };

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import type { Audit } from '../../audit/audit.js';
+import { maskPhone } from '../../audit/events.js';
 import type { Metrics } from '../../audit/metrics.js';
 import type { CallState, EngineInput } from '../../engine/types.js';
 import { isStoreError } from '../../http/json-errors.js';
@@ -68,7 +69,16 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
   router.use(...twilioFormBody(TWILIO_FORM_LIMITS, refuse));
   router.use(twilioSignature({ authToken: deps.authToken, publicBaseUrl: deps.publicBaseUrl, refuse }));
 
-  const render = (turn: Turn): TurnOutcome => ({ answer: renderTwiml(turn.outputs, turn.wait, urls.step(turn.state.turn)), state: turn.state });
+  /** The turn as TwiML; a transfer is an audit event, a hang-up by the IVR is kept for the call's outcome. */
+  const render = async (call: { callId: string }, turn: Turn): Promise<TurnOutcome> => {
+    const { wait } = turn;
+    if (wait.kind === 'transfer') {
+      const sessionId = turn.state.verify?.sessionId;
+      await deps.audit.record('transfer', { callId: call.callId, ...(sessionId ? { sessionId } : {}), queue: wait.queue, verified: wait.verified });
+    }
+    const state = wait.kind === 'hangup' ? { ...turn.state, ivrHungUp: true } : turn.state;
+    return { answer: renderTwiml(turn.outputs, wait, urls.step(state.turn)), state };
+  };
 
   /**
    * Reads the call, runs `produce` once per delivery (retries replay) when the delivery is for the
@@ -113,9 +123,11 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
   // `To` is the number the caller dialled: the main flow's `numbers` may route it to a flow or locale.
   router.post(
     '/voice',
-    webhook('voice', () => ({ kind: 'new' }), async (call, params, state) =>
-      render(await deps.driver.start(call, state, params.To ? { dialled: params.To } : {})),
-    ),
+    webhook('voice', () => ({ kind: 'new' }), async (call, params, state) => {
+      // PCI DSS 3.4.1 / A9: the numbers only as their last four.
+      if (!state) await deps.audit.record('call_started', { callId: call.callId, maskedCaller: maskPhone(params.From), maskedDialled: maskPhone(params.To), provider: call.provider });
+      return render(call, await deps.driver.start(call, state, params.To ? { dialled: params.To } : {}));
+    }),
   );
 
   router.post(
@@ -123,24 +135,29 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
     webhook('voice', turnOf, async (call, params, state) => {
       const digits = (params.Digits ?? '').replace(/[^0-9*#]/g, '').slice(0, 32);
       const input: EngineInput = digits ? { kind: 'digits', digits } : { kind: 'no_input' };
-      return render(await deps.driver.input(call, state, input));
+      return render(call, await deps.driver.input(call, state, input));
     }),
   );
 
   // Where the live call lands after a confirmation (the intercept), and the generic "look again".
-  router.post('/verified', webhook('voice', gateOf, async (call, _params, state) => render(await deps.driver.input(call, state, { kind: 'resume' }))));
-  router.post('/resume', webhook('voice', turnOf, async (call, _params, state) => render(await deps.driver.input(call, state, { kind: 'resume' }))));
+  router.post('/verified', webhook('voice', gateOf, async (call, _params, state) => render(call, await deps.driver.input(call, state, { kind: 'resume' }))));
+  router.post('/resume', webhook('voice', turnOf, async (call, _params, state) => render(call, await deps.driver.input(call, state, { kind: 'resume' }))));
 
   router.post(
     '/status',
-    webhook('status', () => ({ kind: 'any' }), async (call, params) => {
-      if (FINAL_CALL_STATUSES.has(params.CallStatus ?? '')) {
+    webhook('status', () => ({ kind: 'any' }), async (call, params, state) => {
+      const callStatus = params.CallStatus ?? '';
+      if (FINAL_CALL_STATUSES.has(callStatus)) {
         const ended = await deps.sessions.endCall(call.callId, call.provider);
         if (ended.firstTime) {
           if (ended.endedSessionId) deps.metrics.sessionOutcomes.inc({ status: 'call_ended' });
-          await deps.audit.record('call_ended', call.callId, {
+          const seconds = Number(params.CallDuration);
+          await deps.audit.record('call_ended', {
+            callId: call.callId,
             ...(ended.endedSessionId ? { sessionId: ended.endedSessionId } : {}),
-            callStatus: params.CallStatus,
+            outcome: await deps.audit.outcomeOf(call.callId, state?.ivrHungUp === true),
+            ...(Number.isInteger(seconds) && seconds >= 0 ? { durationMs: seconds * 1000 } : {}),
+            callStatus: callStatus.replace(/-/g, '_'),
           });
         }
       }
@@ -175,21 +192,25 @@ const bindingLabel = (b: Binding): string =>
 /** Any failure on a /twilio route answers safe TwiML: an apology and the agent queue, never a 500. */
 function twimlErrorHandler(deps: TwilioWebhookDeps): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const callId = typeof req.body?.CallSid === 'string' ? (req.body.CallSid as string).slice(0, 64) : 'unknown';
+    const sid: unknown = req.body?.CallSid;
+    // Only a well-formed call id names a call in the trail; anything else stays a log line.
+    const callId = typeof sid === 'string' && CALL_SID.test(sid) ? sid : undefined;
     const storeDown = isStoreError(err);
     deps.metrics.failClosed.inc();
-    deps.logger.error({ err, callId, path: req.path }, storeDown ? 'store unavailable: failing closed' : 'webhook failed: failing closed');
+    deps.logger.error({ err, callId: callId ?? 'unknown', path: req.path }, storeDown ? 'store unavailable: failing closed' : 'webhook failed: failing closed');
     const answer = () => {
       if (!res.headersSent) res.status(200).type('text/xml').send(failClosedTwiml(deps.failClosed.text, deps.failClosed.locale, deps.failClosed.queue));
     };
-    if (storeDown || callId === 'unknown') {
-      // When the store is the failure, the timeline cannot be written: the log line is the record.
-      deps.audit.logOnly('fail_closed', callId, { reason: storeDown ? 'store_unavailable' : 'internal_error' });
+    if (!callId) return answer();
+    if (storeDown) {
+      // A10: the store is the failure, so the event goes to the trail without it (its log line now).
+      deps.audit.recordDirect('fail_closed', { callId, reason: 'store_unavailable' });
       return answer();
     }
     // The store works: the event joins the call's timeline before the caller hears the apology.
-    deps.audit.record('fail_closed', callId, { reason: 'internal_error' }).then(answer, (recordErr: unknown) => {
+    deps.audit.record('fail_closed', { callId, reason: 'internal_error' }).then(answer, (recordErr: unknown) => {
       deps.logger.error({ err: recordErr, callId }, 'could not record fail_closed');
+      deps.audit.recordDirect('fail_closed', { callId, reason: 'internal_error' });
       answer();
     });
   };
