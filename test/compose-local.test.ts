@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { freePort, startRedisServer, type RedisServer } from '../scripts/lib/redis-server.js';
 import { caller, listeningApp, PUBLIC_BASE_URL } from './support/app.js';
+import { freshAuditSchema } from './support/audit-db.js';
 import { startMain, waitForStatus } from './support/main-process.js';
 
 // s3rver ships no types: the little of it used here, typed by hand.
@@ -117,6 +118,8 @@ describe('the compose topology, run with local processes as README → Productio
       // The image's working directory holds flows/ and data/; here they are the checkout's.
       FLOWS_DIR: resolve('flows'),
       BANK_DATA_FILE: resolve('data/demo-bank.json'),
+      // The audit trail's PostgreSQL: a fresh schema on the run's throw-away server.
+      AUDIT_DATABASE_URL: (await freshAuditSchema()).url,
       ...secrets,
     };
     // The compose file's environment for the app, with the service names resolved to local ports.

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startRedisServer, type RedisServer } from '../scripts/lib/redis-server.js';
 import { caller, listeningApp, PUBLIC_BASE_URL } from './support/app.js';
+import { freshAuditSchema } from './support/audit-db.js';
 import { assembleStage, listFiles, parseDockerfile, type Stage } from './support/dockerfile.js';
 import { startMain, waitForStatus } from './support/main-process.js';
 
@@ -23,8 +24,9 @@ let redis: RedisServer;
 
 const twilio = { accountSid: 'AC' + '5'.repeat(32), authToken: 'image-test-twilio-token-0123', smsFrom: '+15005550006', apiBaseUrl: undefined };
 
-function productionEnv(port: number, prefix: string): Record<string, string> {
+function productionEnv(port: number, prefix: string, auditDatabaseUrl: string): Record<string, string> {
   return {
+    AUDIT_DATABASE_URL: auditDatabaseUrl,
     NODE_ENV: 'production',
     PORT: String(port),
     PUBLIC_BASE_URL,
@@ -46,7 +48,8 @@ function productionEnv(port: number, prefix: string): Record<string, string> {
 /** Starts the image's command with `node`, checks /readyz and one signed webhook, stops it. */
 async function startsAndServesAWebhook(node: string, prefix: string) {
   const port = await freePort();
-  const app = startMain(productionEnv(port, prefix), { cwd: image, node, args: ['dist/main.js'] });
+  // The audit trail's PostgreSQL: a fresh schema on the run's throw-away server.
+  const app = startMain(productionEnv(port, prefix, (await freshAuditSchema()).url), { cwd: image, node, args: ['dist/main.js'] });
   const origin = `http://127.0.0.1:${port}`;
   try {
     expect(await waitForStatus(`${origin}/readyz`), app.output().stderr).toBe(200);
