@@ -1,14 +1,18 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { request as httpRequest, type Agent } from 'node:http';
 import twilio from 'twilio';
+import { FIXTURE_FLOWS_DIR } from './flows.js';
 
 /** The demo auth token development runs with (src/config/load.ts), which the webhooks below sign with. */
 const DEV_AUTH_TOKEN = 'dev-twilio-auth-token-not-a-secret';
 
-/** `src/main.ts` in a child process, as `npm start` runs it, with only the given settings. */
+/**
+ * `src/main.ts` in a child process, as `npm start` runs it, with only the given settings — on the
+ * fixture copy of the default flow, so a reworded shipped prompt breaks no test of the process.
+ */
 export function startAppProcess(env: Record<string, string>) {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', FLOWS_DIR: FIXTURE_FLOWS_DIR, ...env },
   });
   let stdout = '';
   let stderr = '';
