@@ -22,6 +22,7 @@ import { confirmToRedirect } from './scenarios/confirm.js';
 import { unitCosts } from './scenarios/costs.js';
 import { redisFootprint } from './scenarios/footprint.js';
 import { forgedSignatures } from './scenarios/forged.js';
+import { slowloris } from './scenarios/slowloris.js';
 import { baselines, hotWebhookChain } from './scenarios/webhooks.js';
 
 const argv = process.argv.slice(2);
@@ -38,11 +39,14 @@ const SIZES = quick
       warmCalls: 500, idleCalls: 200, loadCalls: 2000, baselineSeconds: 2, forgedHttp: 2000, forgedIterations: 20_000, footprintCalls: 200,
       confirm: [{ inFlight: 1, samples: 100 }, { inFlight: 10, samples: 300 }, { inFlight: 50, samples: 500 }],
       capacity: { steps: [1000, 2500, 4000], rampSeconds: 2, holdSeconds: 4 },
+      // Past the 10 s headers timeout even in a quick run: the server cutting slow sockets is part of it.
+      slowloris: { connections: 200, samples: 300, minSeconds: 13 },
     }
   : {
       warmCalls: 3000, idleCalls: 2000, loadCalls: 20_000, baselineSeconds: 10, forgedHttp: 10_000, forgedIterations: 200_000, footprintCalls: 2000,
       confirm: [{ inFlight: 1, samples: 1000 }, { inFlight: 10, samples: 2000 }, { inFlight: 50, samples: 3000 }],
       capacity: { steps: [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000, 12_000, 14_000, 17_000, 20_000], rampSeconds: 5, holdSeconds: 15 },
+      slowloris: { connections: 200, samples: 1000, minSeconds: 15 },
     };
 const CONNECTIONS = 16;
 const MEAN_THINK_SECONDS = 5;
@@ -89,10 +93,12 @@ async function main(): Promise<void> {
     const confirm = await confirmToRedirect(b, SIZES.confirm, idle.wait.latencyMs.p50);
     step('provider API poll rate');
     const apiRate = await apiPollRate(b, API_RATE);
+    step('slowloris: 200 slow connections');
+    const slow = await slowloris(b, SIZES.slowloris);
     step('capacity ramp');
     const cap = await capacity(b, SIZES.capacity);
     measured = {
-      idle, loaded, baselines: base, forged, footprint, confirm, capacity: cap, costs, apiRate,
+      idle, loaded, baselines: base, forged, footprint, confirm, capacity: cap, costs, apiRate, slowloris: slow,
       meanThinkSeconds: MEAN_THINK_SECONDS,
     };
   } finally {

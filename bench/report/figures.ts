@@ -4,6 +4,7 @@ import type { ConfirmFigures } from '../scenarios/confirm.js';
 import type { UnitCosts } from '../scenarios/costs.js';
 import type { FootprintFigures } from '../scenarios/footprint.js';
 import type { ForgedFigures } from '../scenarios/forged.js';
+import type { SlowlorisFigures } from '../scenarios/slowloris.js';
 import { HOT, type BaselineFigures, type Hot, type PhaseFigures } from '../scenarios/webhooks.js';
 import { round } from '../lib/stats.js';
 
@@ -29,6 +30,7 @@ export interface Measured {
   capacity: CapacityFigures;
   costs: UnitCosts;
   apiRate: ApiRateFigures;
+  slowloris: SlowlorisFigures;
   /** Seconds between webhooks of one live call, on average (3–7 s uniform). */
   meanThinkSeconds: number;
 }
@@ -113,6 +115,16 @@ export function rows(m: Measured): Row[] {
   add({ id: 'forged.http.redirects', figure: 'forged over HTTP: Twilio REST calls made', value: f.redirects, unit: '', target: { op: '=', value: 0 } });
   add({ id: 'forged.http.p50', figure: 'forged over HTTP: 403 latency p50 / p99 / p99.9 (16 connections)', value: f.http.latencyMs.p50, unit: 'ms', shown: ms3(f.http.latencyMs) });
   out.push(...apiRateRows(m.apiRate));
+
+  const sl = m.slowloris;
+  add({
+    id: 'slowloris.ratio',
+    figure: `incoming call's turn during a slowloris of ${sl.connections} connections ÷ quiet (p50s)`,
+    value: sl.ratio,
+    unit: '×',
+    shown: `${round(sl.ratio)}× (${round(sl.underMs.p50)} vs ${round(sl.quietMs.p50)} ms; ${sl.cutByServer} slow sockets cut by the 10 s headers timeout in ${round(sl.seconds)} s)`,
+    target: { op: '<=', value: 2 },
+  });
   return out;
 }
 

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { createApp } from '../../src/app.js';
 import { buildDeps } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load.js';
+import { createHttpServer } from '../../src/http/server.js';
 import { createStore } from '../../src/store/client.js';
 import { serveRpc } from '../lib/ipc.js';
 
@@ -48,13 +49,14 @@ async function main(): Promise<void> {
 
   const built = await buildDeps(config, { store });
   const app = createApp(built.deps);
-  const server: Server = app.listen(0, '127.0.0.1');
+  // The server main.ts runs (its timeouts and keep-alive), not Express's default one.
+  const server: Server = createHttpServer(app);
+  server.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  // Simulated calls think for 3–7 s between webhooks; keep their sockets as a load balancer would.
-  server.keepAliveTimeout = 65_000;
+  // Simulated calls think for 3–7 s between webhooks: createHttpServer's 65 s keep-alive holds their sockets.
   const gc = (globalThis as { gc?: () => void }).gc;
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
