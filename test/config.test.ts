@@ -29,6 +29,7 @@ const production = {
   S3_BUCKET: 'statements',
   S3_REGION: 'eu-west-1',
   AUDIT_DATABASE_URL: 'postgres://vaultline_app@audit-db:5432/audit',
+  AUDIT_REVIEWERS: 'alice:alice-secret-0123456789,bob.k:bob-secret-0123456789',
 } as const;
 
 const PRODUCTION_REQUIRED = [
@@ -44,6 +45,7 @@ const PRODUCTION_REQUIRED = [
   'BANK_DATA_FILE or BANKING_API_URL',
   'STATEMENTS_DIR or S3_BUCKET',
   'AUDIT_DATABASE_URL',
+  'AUDIT_REVIEWERS',
 ];
 
 /** The ConfigError that `loadConfig(env)` throws; fails the test when it returns or throws something else. */
@@ -90,6 +92,7 @@ describe('loadConfig in development', () => {
         'BANK_DATA_FILE',
         'STATEMENTS_DIR',
         'DATA_SECRET',
+        'AUDIT_REVIEWERS',
       ].sort(),
     );
     expect(Object.isFrozen(config)).toBe(true);
@@ -153,6 +156,10 @@ describe('loadConfig in production', () => {
     ]);
     expect(config.tokenSigningKeys.map((k) => k.kid)).toEqual(['k1']);
     expect(config.dataSecret.toString('utf8')).toBe(production.DATA_SECRET);
+    expect(config.auditReviewers).toEqual([
+      { name: 'alice', secret: 'alice-secret-0123456789' },
+      { name: 'bob.k', secret: 'bob-secret-0123456789' },
+    ]);
   });
 
   it('when the demo bank file, a local statements dir and a Twilio simulator are given explicitly, then they are honoured', () => {
@@ -199,6 +206,21 @@ describe('loadConfig in production', () => {
     expect(error.problems.find((p) => p.startsWith('ADMIN_API_KEY'))).toMatch(/16 characters/);
     expect(error.message).not.toContain('short-secret');
     expect(error.message).not.toContain('fifteen-chars-x');
+  });
+
+  it('when a reviewer secret is short or a reviewer is listed twice, then start-up names each reviewer, never the secret', () => {
+    const error = configErrorOf({ ...production, AUDIT_REVIEWERS: 'alice:too-short-here,bob:bob-secret-0123456789,bob:bob-secret-9876543210' });
+
+    expect(error.problems).toEqual(['AUDIT_REVIEWERS: the secret of "alice" is shorter than 16 characters', 'AUDIT_REVIEWERS: "bob" is listed twice']);
+    expect(error.message).not.toContain('too-short-here');
+  });
+
+  it('when AUDIT_REVIEWERS is not name:secret,…, then start-up names it without echoing it', () => {
+    const error = configErrorOf({ ...production, AUDIT_REVIEWERS: 'alice-secret-0123456789' });
+
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(/^AUDIT_REVIEWERS: must be name:secret/);
+    expect(error.message).not.toContain('alice-secret-0123456789');
   });
 
   it('when several settings are wrong at once, then one error lists each of them on its own', () => {
@@ -259,6 +281,15 @@ describe('loadConfig with secrets in files (NAME_FILE)', () => {
     const error = configErrorOf({ ...rest, API_CLIENTS_FILE: file('short', 'genesys:short\n') });
 
     expect(error.problems).toEqual(['API_CLIENTS (from API_CLIENTS_FILE): the secret of "genesys" is shorter than 16 characters']);
+  });
+
+  it('when AUDIT_REVIEWERS comes from a file, then its reviewers are used, and a short secret there names the file', () => {
+    const { AUDIT_REVIEWERS, ...rest } = production;
+
+    expect(loadConfig({ ...rest, AUDIT_REVIEWERS_FILE: file('reviewers', `${AUDIT_REVIEWERS}\n`) }).auditReviewers.map((r) => r.name)).toEqual(['alice', 'bob.k']);
+    expect(configErrorOf({ ...rest, AUDIT_REVIEWERS_FILE: file('reviewers-short', 'carol:short\n') }).problems).toEqual([
+      'AUDIT_REVIEWERS (from AUDIT_REVIEWERS_FILE): the secret of "carol" is shorter than 16 characters',
+    ]);
   });
 });
 

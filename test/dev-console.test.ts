@@ -251,6 +251,7 @@ describe('production', () => {
       TWILIO_SMS_FROM: '+15005550006',
       ADMIN_API_KEY: 'prod-admin-key-0123456789',
       API_CLIENTS: 'genesys:prod-secret-0123456789',
+      AUDIT_REVIEWERS: 'reviewer:prod-reviewer-secret-0123456789',
       TOKEN_SIGNING_KEYS: JSON.stringify([jwk]),
       REDIS_URL: inject('redisUrl'),
       REDIS_KEY_PREFIX: freshPrefix('prod'),

@@ -36,6 +36,7 @@ function productionEnv(port: number, prefix: string, auditDatabaseUrl: string): 
     TWILIO_SMS_FROM: twilio.smsFrom,
     ADMIN_API_KEY: 'image-test-admin-key-0123456789',
     API_CLIENTS: 'genesys:image-test-secret-0123456789',
+    AUDIT_REVIEWERS: 'reviewer:image-test-reviewer-secret-0123',
     TOKEN_SIGNING_KEYS: JSON.stringify([{ kty: 'EC', crv: 'P-256', kid: 'img', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', d: 'jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI' }]),
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: prefix,

@@ -18,6 +18,7 @@ function productionEnv(): Record<string, string> {
     TWILIO_SMS_FROM: '+15005550006',
     ADMIN_API_KEY: 'prod-admin-key-0123456789',
     API_CLIENTS: 'genesys:prod-secret-0123456789',
+    AUDIT_REVIEWERS: 'reviewer:prod-reviewer-secret-0123456789',
     TOKEN_SIGNING_KEYS: JSON.stringify([{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'k1' }]),
     REDIS_URL: inject('redisUrl'),
     REDIS_KEY_PREFIX: freshPrefix('prod-start'),
@@ -64,6 +65,7 @@ describe('production start-up refuses what it cannot run safely', () => {
       'BANK_DATA_FILE or BANKING_API_URL',
       'STATEMENTS_DIR or S3_BUCKET',
       'AUDIT_DATABASE_URL',
+      'AUDIT_REVIEWERS',
     ]) {
       expect(problems).toContain(`${name}: required in production`);
     }

@@ -22,6 +22,7 @@ const PROD_SECRETS = {
   DATA_SECRET: 'prod-data-secret-of-at-least-32-characters',
   ADMIN_API_KEY: 'prod-admin-key-0123456789',
   API_CLIENTS: 'genesys:prod-secret-0123456789',
+  AUDIT_REVIEWERS: 'reviewer:prod-reviewer-secret-0123456789',
   TOKEN_SIGNING_KEYS: JSON.stringify([{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'k1' }]),
   BANK_DATA_FILE: 'data/demo-bank.json',
   STATEMENTS_DIR: 'data/statements',

@@ -43,6 +43,8 @@ export interface Config {
   };
   readonly adminApiKey: string;
   readonly apiClients: readonly { id: string; secret: string }[];
+  /** Named read-only compliance reviewers (AUDIT_REVIEWERS): the audit routes and the console, nothing else. */
+  readonly auditReviewers: readonly { name: string; secret: string }[];
   /** Private JWKs; empty = generate one per process (development only). */
   readonly tokenSigningKeys: readonly SigningJwk[];
   /** Key material for keyed DID hashes and sealed DIDs. */
@@ -90,6 +92,7 @@ const DEMO = {
   BANK_DATA_FILE: 'data/demo-bank.json',
   STATEMENTS_DIR: 'data/statements',
   DATA_SECRET: 'dev-data-secret-not-a-secret-0123456789',
+  AUDIT_REVIEWERS: 'reviewer:dev-reviewer-secret-not-a-secret',
 } as const;
 
 const jwkSchema = z
@@ -179,6 +182,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   const smsFrom = orDemo('TWILIO_SMS_FROM', env.TWILIO_SMS_FROM);
   const adminApiKey = orDemo('ADMIN_API_KEY', env.ADMIN_API_KEY);
   const apiClientsRaw = orDemo('API_CLIENTS', env.API_CLIENTS);
+  const auditReviewersRaw = orDemo('AUDIT_REVIEWERS', env.AUDIT_REVIEWERS);
   if (tokenSigningKeys.length === 0) demoDefaults.push('TOKEN_SIGNING_KEYS');
   // Never derived from another secret: rotating the signing keys must not change code hashes or
   // open what was sealed before (and production requires it, above).
@@ -220,6 +224,10 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     apiClients: apiClientsRaw.split(',').map((pair) => {
       const i = pair.indexOf(':');
       return { id: pair.slice(0, i), secret: pair.slice(i + 1) };
+    }),
+    auditReviewers: auditReviewersRaw.split(',').map((pair) => {
+      const i = pair.indexOf(':');
+      return { name: pair.slice(0, i), secret: pair.slice(i + 1) };
     }),
     tokenSigningKeys,
     dataSecret,

@@ -18,6 +18,7 @@ export const REQUIRED_IN_PRODUCTION: readonly (readonly string[])[] = [
   ['BANK_DATA_FILE', 'BANKING_API_URL'],
   ['STATEMENTS_DIR', 'S3_BUCKET'],
   ['AUDIT_DATABASE_URL'],
+  ['AUDIT_REVIEWERS'],
 ];
 
 /** Shortest secret production accepts: 16 characters is 96 bits of base64url, beyond online guessing. */
@@ -42,7 +43,7 @@ export function productionProblems(
   const base = values.PUBLIC_BASE_URL;
   // Twilio signs the https URL it calls; a plain-http base would mean webhooks and links in clear.
   if (given(base) && !/^https:\/\//i.test(base.trim())) problems.push('PUBLIC_BASE_URL: must be an https:// URL in production');
-  // ADMIN_API_KEY's 16 characters are checked by the schema, in every environment.
+  // ADMIN_API_KEY's and AUDIT_REVIEWERS' 16 characters are checked by the schema, in every environment.
   for (const name of CREDENTIAL_LISTS) {
     const v = values[name];
     if (!given(v)) continue;

@@ -96,6 +96,26 @@ export const envSchema = z.object({
   AUDIT_DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
   /** Days of audit events kept (PCI DSS 10.5.1 asks at least 365); `npm run audit -- retain` drops older day partitions. */
   AUDIT_RETENTION_DAYS: intIn(1, 3650, 400),
+  /**
+   * `name:secret,…` named read-only compliance reviewers (A11). Names become the audit actor's id;
+   * secrets are measured here, in every environment (there is no legacy short value to keep working).
+   */
+  AUDIT_REVIEWERS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^,\s]+(,[A-Za-z0-9][A-Za-z0-9._-]{0,63}:[^,\s]+)*$/, 'must be name:secret,… (a name is letters, digits, ".", "_", "-")')
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        for (const pair of list.split(',')) {
+          const i = pair.indexOf(':');
+          const name = pair.slice(0, i);
+          if (pair.length - i - 1 < 16) ctx.addIssue({ code: 'custom', message: `the secret of "${name}" is shorter than 16 characters` });
+          if (seen.has(name)) ctx.addIssue({ code: 'custom', message: `"${name}" is listed twice` });
+          seen.add(name);
+        }
+      })
+      .optional(),
+  ),
   /** Extension: folder of flow files. */
   FLOWS_DIR: z.string().default('flows'),
   /** Extension, development with the embedded store only: where enrolled devices outlive a restart. */

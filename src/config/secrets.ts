@@ -15,6 +15,7 @@ export const SECRET_SETTINGS = [
   'REDIS_PASSWORD',
   'REDIS_SENTINEL_PASSWORD',
   'AUDIT_DATABASE_URL',
+  'AUDIT_REVIEWERS',
 ] as const;
 
 export interface ResolvedSecrets {
