@@ -42,12 +42,27 @@ export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
 
+/** A server that speaks TLS only: its certificate files, and the CA the probe trusts (PEM). */
+export interface RedisServerTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  ca: string;
+}
+
 /**
  * Starts a throw-away redis-server from PATH on a free port (no persistence unless `extraArgs` turn
  * it on); `env` is added to its environment. With `password` (the server's requirepass) the URL
- * carries it and the probe uses it.
+ * carries it and the probe uses it. With `tls` the port is a TLS port (no plain one), the URL is
+ * `rediss://` and the probe trusts `tls.ca`.
  */
-export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number, env: Record<string, string> = {}, password?: string): Promise<RedisServer> {
+export async function startRedisServer(
+  extraArgs: string[] = [],
+  fixedPort?: number,
+  env: Record<string, string> = {},
+  password?: string,
+  tls?: RedisServerTls,
+): Promise<RedisServer> {
   if (!redisServerAvailable()) {
     throw new Error(
       'redis-server is needed on PATH (Debian: apt-get install redis-server); the tests can use REDIS_URL=redis://host:port instead.',
@@ -56,16 +71,19 @@ export async function startRedisServer(extraArgs: string[] = [], fixedPort?: num
   const port = fixedPort ?? (await freePort());
   // A replica's full sync writes an RDB file into its directory even with persistence off: never ours.
   const dir = mkdtempSync(join(tmpdir(), 'vl-redis-'));
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
+    [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
     { stdio: 'ignore', env: { ...process.env, ...env } },
   );
   child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const url = `redis://${password === undefined ? '' : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}`;
+  const url = `${tls ? 'rediss' : 'redis'}://${password === undefined ? '' : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(tls ? { tls: { ca: tls.ca } } : {}) });
     probe.on('error', () => undefined);
     try {
       await probe.connect();

@@ -4,6 +4,7 @@ import type { StoreConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { ttl } from './keys.js';
 import { defineAllScripts } from './lua.js';
+import { createWriteCheck } from './writable.js';
 
 /** The store client: a real Redis, a Redis Cluster, or the embedded in-process store (same API). */
 export type RedisClient = Redis | Cluster;
@@ -20,8 +21,6 @@ const AUTO_PIPELINING = true;
  * replica) serves calls again well within DESIGN A12's 5 s.
  */
 const MAX_RECONNECT_DELAY_MS = 1000;
-/** /readyz asks often (every load-balancer probe); one write a second says as much. */
-const WRITE_CHECK_CACHE_MS = 1000;
 
 export interface Store {
   readonly redis: RedisClient;
@@ -30,7 +29,8 @@ export interface Store {
   ping(): Promise<void>;
   /**
    * Resolves when the store takes a write (a primary, not a replica left read-only by a failover:
-   * a ping would pass there); a success is remembered for a second. Rejects otherwise.
+   * a ping would pass there; on a Cluster every master, see writable.ts); a success is remembered
+   * for a second. Rejects otherwise.
    */
   writable(): Promise<void>;
   close(): Promise<void>;
@@ -55,15 +55,12 @@ export async function createStore(config: StoreConfig, options: StoreOptions = {
   const probeKey = options.probeKey ?? 'vl:readyz';
   if (config.kind !== 'embedded') await firstAttempt(redis);
 
-  let writableUntil = 0;
-  let probing: Promise<void> | undefined;
+  const writeCheck = createWriteCheck(redis, probeKey, ttl.writeProbeMs);
   // A refused write or a lost connection forgets the last good probe at once.
   redis.on('error', (err: Error) => {
-    if (isReadOnlyError(err)) writableUntil = 0;
+    if (isReadOnlyError(err)) writeCheck.forget();
   });
-  redis.on('close', () => {
-    writableUntil = 0;
-  });
+  redis.on('close', () => writeCheck.forget());
 
   return {
     redis,
@@ -71,18 +68,7 @@ export async function createStore(config: StoreConfig, options: StoreOptions = {
     ping: async () => {
       await redis.ping();
     },
-    writable: () => {
-      if (Date.now() < writableUntil) return Promise.resolve();
-      probing ??= redis
-        .set(probeKey, '1', 'PX', ttl.writeProbeMs)
-        .then(() => {
-          writableUntil = Date.now() + WRITE_CHECK_CACHE_MS;
-        })
-        .finally(() => {
-          probing = undefined;
-        });
-      return probing;
-    },
+    writable: writeCheck.check,
     close: async () => {
       watch.stop();
       // A store that is already away cannot take QUIT; do not wait for it to come back.

@@ -3,11 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { isPortFree, startRedisServer, type RedisServer } from '../../scripts/lib/redis-server.js';
+import { isPortFree, startRedisServer, type RedisServer, type RedisServerTls } from '../../scripts/lib/redis-server.js';
 
 export interface RedisCluster {
   nodes: { host: string; port: number }[];
+  /** A plain connection to one node (its password and TLS included), for tests that break a node. */
+  node(port: number): Redis;
+  /** Kills one node (an outage of that shard). */
+  kill(port: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A cluster whose nodes ask for a password (requirepass, and masterauth for replication) and/or speak TLS only. */
+export interface ClusterOptions {
+  password?: string;
+  tls?: RedisServerTls;
 }
 
 /** Every step below is bounded: a test run must fail loudly, never hang before the first test. */
@@ -29,10 +39,13 @@ async function clusterPort(taken: Set<number>): Promise<number> {
 }
 
 /** `redis-cli --cluster create`, killed (not waited on forever) after CREATE_TIMEOUT_MS. */
-function createCluster(addrs: string[]): Promise<void> {
+function createCluster(addrs: string[], options: ClusterOptions): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], {
+    const tls = options.tls ? ['--tls', '--cacert', options.tls.caFile] : [];
+    const child = spawn('redis-cli', [...tls, '--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // REDISCLI_AUTH: the password stays off the command line.
+      env: { ...process.env, ...(options.password ? { REDISCLI_AUTH: options.password } : {}) },
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -50,10 +63,25 @@ function createCluster(addrs: string[]): Promise<void> {
   });
 }
 
+function nodeClient(port: number, options: ClusterOptions, lazyConnect = true): Redis {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    commandTimeout: 1000,
+    connectTimeout: 1000,
+    ...(options.password ? { password: options.password } : {}),
+    ...(options.tls ? { tls: { ca: options.tls.ca } } : {}),
+  });
+  client.on('error', () => undefined);
+  return client;
+}
+
 /** CLUSTER INFO on one node, over a plain connection with a command timeout. */
-async function nodeState(port: number): Promise<string> {
-  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 1000, connectTimeout: 1000 });
-  probe.on('error', () => undefined);
+async function nodeState(port: number, options: ClusterOptions): Promise<string> {
+  const probe = nodeClient(port, options);
   try {
     await probe.connect();
     return String(await probe.cluster('INFO'));
@@ -64,10 +92,12 @@ async function nodeState(port: number): Promise<string> {
   }
 }
 
-async function startOnce(): Promise<RedisCluster> {
+async function startOnce(options: ClusterOptions): Promise<RedisCluster> {
   const servers: RedisServer[] = [];
   const dirs: string[] = [];
+  const clients: Redis[] = [];
   const stop = async (): Promise<void> => {
+    clients.forEach((c) => c.disconnect());
     await Promise.all(servers.map((s) => s.stop()));
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   };
@@ -76,23 +106,37 @@ async function startOnce(): Promise<RedisCluster> {
     for (let i = 0; i < 3; i++) {
       const dir = mkdtempSync(join(tmpdir(), 'vl-cluster-'));
       dirs.push(dir);
+      const auth = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
+      // TLS on the cluster bus and for replication too, as a managed TLS cluster has it.
+      const tls = options.tls ? ['--tls-cluster', 'yes', '--tls-replication', 'yes'] : [];
       servers.push(
         await startRedisServer(
-          ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000', '--dir', dir],
+          ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000', '--dir', dir, ...auth, ...tls],
           await clusterPort(taken),
+          {},
+          options.password,
+          options.tls,
         ),
       );
     }
-    await createCluster(servers.map((s) => `127.0.0.1:${s.port}`));
+    await createCluster(servers.map((s) => `127.0.0.1:${s.port}`), options);
     // Every node must agree that all slots are served before the cluster is handed out.
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      const states = await Promise.all(servers.map((s) => nodeState(s.port)));
+      const states = await Promise.all(servers.map((s) => nodeState(s.port, options)));
       if (states.every((s) => s.includes('cluster_state:ok'))) break;
       if (Date.now() > deadline) throw new Error(`the test Redis Cluster did not become ready within ${READY_TIMEOUT_MS} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })), stop };
+    const node = (port: number) => {
+      const client = nodeClient(port, options, false);
+      clients.push(client);
+      return client;
+    };
+    const kill = async (port: number) => {
+      await servers.find((s) => s.port === port)?.stop();
+    };
+    return { nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })), node, kill, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -104,11 +148,11 @@ async function startOnce(): Promise<RedisCluster> {
  * every multi-key script only touches keys of one hash slot. One retry on fresh ports covers a port
  * taken between the check and the bind.
  */
-export async function startRedisCluster(): Promise<RedisCluster> {
+export async function startRedisCluster(options: ClusterOptions = {}): Promise<RedisCluster> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     try {
-      return await startOnce();
+      return await startOnce(options);
     } catch (err) {
       lastError = err;
     }
