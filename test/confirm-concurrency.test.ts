@@ -9,6 +9,7 @@ import { createApp } from '../src/app.js';
 import { buildDeps, type Built } from '../src/compose.js';
 import { PUBLIC_BASE_URL, caller, spokenCode, startTestApp, type TestApp } from './support/app.js';
 import { makeTestDevice, signConfirmation } from './support/device.js';
+import { cryptoRandom } from '../src/shared/clock.js';
 
 /** An app instance listening on loopback, so a burst of confirmations really arrives at once. */
 async function listen(app: Express): Promise<{ url: string; server: Server }> {
@@ -116,5 +117,46 @@ describe('the wrong-code limit holds under any concurrency (DESIGN A4)', () => {
     // None of the 19 counted: the device still has all ten wrong codes before it is locked.
     for (let i = 0; i < 10; i++) expect(await app.confirm(url, wrongCode(i))).toBe(422);
     expect(await app.confirm(url, wrongCode(10))).toBe(429);
+  });
+});
+
+describe('a code this device confirmed is never handed to another session while it counts as a double submit', () => {
+  it('when a device confirms call A and call B is then opened, then B gets another code and the same device confirms it (200, redirected)', async () => {
+    // The DID generator first draws 424242 every time, then (once A holds it) 535353: were A's spent
+    // code released, B would be given 424242 again and the device's genuine confirmation of B would
+    // read as a double submit of A's code (422).
+    let draws = 0;
+    const random = {
+      int: (min: number, max: number) => (max === 10 ** 6 ? (draws++ < 2 ? 424242 : 535353) : cryptoRandom.int(min, max)),
+      bytes: (n: number) => cryptoRandom.bytes(n),
+    };
+    const t = await startTestApp({ overrides: { random } });
+    try {
+      const { privateKey, publicJwk } = await makeTestDevice('ES256');
+      const enrolled = await request(t.app).post('/admin/v1/devices').set('Authorization', `Bearer ${t.adminKey}`).send({ customerId: 'cust_001', publicJwk, label: 'phone' });
+      const kid = (enrolled.body as { deviceId: string }).deviceId;
+      const confirm = async (did: string) => {
+        const iat = Math.floor(t.clock.now() / 1000);
+        const jws = await signConfirmation({ privateKey, kid, did, aud: PUBLIC_BASE_URL, iat, exp: iat + 60, jti: randomUUID() });
+        return (await request(t.app).post('/authenticator/v1/confirmations').set('Content-Type', 'application/jose').send(jws)).status;
+      };
+
+      const a = caller(t);
+      await a.dial();
+      const codeA = spokenCode(await a.press('1')) ?? '';
+      expect(codeA).toBe('424242');
+      expect(await confirm(codeA)).toBe(200);
+
+      const b = caller(t);
+      await b.dial();
+      const codeB = spokenCode(await b.press('1')) ?? '';
+      expect(codeB).toBe('535353');
+      expect(await confirm(codeB)).toBe(200);
+      expect(t.twilioFake.callUpdates()).toHaveLength(2);
+      // And A's code sent again by the same phone is still its double submit: 422, not counted.
+      expect(await confirm(codeA)).toBe(422);
+    } finally {
+      await t.close();
+    }
   });
 });

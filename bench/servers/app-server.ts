@@ -71,6 +71,17 @@ async function main(): Promise<void> {
       return {};
     },
     usage: () => ({ cpu: process.cpuUsage(), wall: performance.now() }),
+    // The audit drainer polls the outbox on its own timer: a phase that proves requests cause no
+    // Redis command at all (forged signatures) drains the backlog first and pauses it meanwhile.
+    auditPause: async () => {
+      await built.deps.audit.drainNow();
+      await built.deps.audit.stop();
+      return {};
+    },
+    auditResume: () => {
+      built.deps.audit.start();
+      return {};
+    },
     /** Event-loop delay since the last question (ms): how long a ready request could wait for the app. */
     loopDelay: () => {
       const out = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };

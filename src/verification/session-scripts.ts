@@ -68,7 +68,7 @@ export const endCall = defineScript({
 export const releaseDid = defineScript({
   file: 'did-release',
   keys: ['did'],
-  args: ['sessionId'],
+  args: ['sessionId', 'keepMs'],
   decode: (raw) => reply.number(raw) === 1,
 });
 

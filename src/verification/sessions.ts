@@ -93,8 +93,8 @@ export function createSessions(deps: SessionsDeps) {
    * A spent or refused DID claim is let go without waiting: the session's status already refuses
    * the code, so releasing only makes the code reusable sooner. A failure leaves it to its TTL.
    */
-  const releaseSoon = (didHash: string, sessionId: string) => {
-    scripts.releaseDid(redis, { did: keys.did(didHash) }, { sessionId }).catch(() => undefined);
+  const releaseSoon = (didHash: string, sessionId: string, keepMs = 0) => {
+    scripts.releaseDid(redis, { did: keys.did(didHash) }, { sessionId, keepMs }).catch(() => undefined);
   };
 
   const publicView = (s: SessionView & { didSealed?: string; didHash?: string }): SessionView => {
@@ -132,9 +132,10 @@ export function createSessions(deps: SessionsDeps) {
       { session: keys.session(sessionId), call: keys.callOfSession(sessionId) },
       { didHash: hash, customerId: who.customerId, deviceId: who.deviceId, verifiedForMs: VERIFIED_FOR_MS },
     );
-    // Spent either way: a used, expired or ended code must not match again.
-    releaseSoon(hash, sessionId);
     const s = fromHash(raw, now);
+    // Spent either way: a used, expired or ended code must not match again. A confirmed one stays
+    // taken while its device's double-submit marker lives (lockout.ts), so no other session gets it.
+    releaseSoon(hash, sessionId, s?.status === 'confirmed' ? ttl.codeConfirmedMs : 0);
     if (!s) return { kind: 'not_recognized', reason: 'unknown' };
     if (result !== 'confirmed') return { kind: 'not_recognized', reason: result, session: publicView(s) };
     return { kind: 'confirmed', session: publicView(s) };
@@ -161,7 +162,7 @@ export function createSessions(deps: SessionsDeps) {
       current = r.sessionId || null;
     }
     // A code claimed for a session that was not made is let go before we answer: it never existed.
-    if (r.outcome !== 'created') await scripts.releaseDid(redis, { did: keys.did(code.hash) }, { sessionId });
+    if (r.outcome !== 'created') await scripts.releaseDid(redis, { did: keys.did(code.hash) }, { sessionId, keepMs: 0 });
     if (r.outcome === 'created' || r.outcome === 'existing') {
       const s = fromHash(r.hash, r.now, input.callId);
       if (!s) {
@@ -231,7 +232,7 @@ export function createSessions(deps: SessionsDeps) {
     async cancel(sessionId: string): Promise<SessionStatus | null> {
       const { status, didHash } = await scripts.cancelSession(redis, { session: keys.session(sessionId) }, {});
       if (status === 'gone') return null;
-      if (status === 'canceled' && didHash) await scripts.releaseDid(redis, { did: keys.did(didHash) }, { sessionId });
+      if (status === 'canceled' && didHash) await scripts.releaseDid(redis, { did: keys.did(didHash) }, { sessionId, keepMs: 0 });
       return status as SessionStatus;
     },
 
@@ -242,7 +243,7 @@ export function createSessions(deps: SessionsDeps) {
       for (let attempt = 0; ; attempt++) {
         const r = await scripts.endCall(redis, { call, current: current ? keys.session(current) : call }, { callTtlMs: ttl.callMs, provider, readCurrent: current ?? '' });
         if (!r.moved) {
-          if (r.sessionId && r.didHash) await scripts.releaseDid(redis, { did: keys.did(r.didHash) }, { sessionId: r.sessionId });
+          if (r.sessionId && r.didHash) await scripts.releaseDid(redis, { did: keys.did(r.didHash) }, { sessionId: r.sessionId, keepMs: 0 });
           return { firstTime: r.wasActive, ...(r.sessionId ? { endedSessionId: r.sessionId } : {}) };
         }
         // A session opened between the read and the script: read again (each open bounds how often).
