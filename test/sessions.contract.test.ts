@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cryptoRandom } from '../src/shared/clock.js';
 import { createSealer } from '../src/shared/seal.js';
-import { createKeys } from '../src/store/keys.js';
+import { createKeys, ttl } from '../src/store/keys.js';
 import type { Store } from '../src/store/client.js';
 import { createDidCodec } from '../src/verification/did.js';
 import { createSessions, type Sessions } from '../src/verification/sessions.js';
@@ -53,7 +53,10 @@ describe.each(STORE_KINDS)('verification sessions on the %s store', (kind) => {
     await store.redis.set(didKey, opened.session.sessionId, 'KEEPTTL');
     expect(await sessions.findDid(opened.did)).toMatchObject({ sessionId: opened.session.sessionId, callId: null });
     expect((await sessions.confirmByDid(opened.did, { customerId: 'cust_001', deviceId: 'dev_1' })).kind).toBe('confirmed');
-    await expect.poll(() => allKeys(store, `${prefix}did:*`)).toHaveLength(0);
+    // Spent: it matches no live session again. Its claim stays taken (not handed to another
+    // session) while the device's double-submit marker lives.
+    expect((await sessions.confirmByDid(opened.did, { customerId: 'cust_002', deviceId: 'dev_2' })).kind).toBe('not_recognized');
+    await expect.poll(() => store.redis.pttl(didKey)).toBeGreaterThan(ttl.codeConfirmedMs - 60_000);
   });
 
   it('when 20 opens race for one call, then exactly one session and one DID exist', async () => {
