@@ -1,12 +1,9 @@
 --[[
   Shared: the store's clock and lazy expiry of a verification session (DESIGN B2). A session's
   life is decided by this clock alone, never by an app instance's, so instances whose clocks
-  differ agree on every session. (The embedded store's TIME has whole-second precision.)
+  differ agree on every session.
 ]]
-local function store_now()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+--- @include "store-time"
 
 -- Marks a pending session expired when its time is up; returns the (possibly new) status.
 local function expire_if_due(skey, now)
