@@ -237,7 +237,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     // Not a dev router: the local store serves its signed URLs in every environment.
     appRouters[LOCAL_STATEMENTS_PATH] = createLocalStatementRouter({ root: config.statements.dir, secret: config.dataSecret, clock });
   }
-  const links = createStatementLinks({ redis: store.redis, keys, clock, random, ttlSeconds: config.linkTtlSeconds });
+  const links = createStatementLinks({ redis: store.redis, keys, random, ttlSeconds: config.linkTtlSeconds });
   appRouters['/s'] = createStatementLinkRouter({
     links,
     statementUrl: (file, filename) => statements.presignedGetUrl(file, { filename, expiresInSeconds: MAX_PRESIGN_SECONDS }),

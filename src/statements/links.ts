@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Clock, Random } from '../shared/clock.js';
-import { luaScript, type RedisClient } from '../store/client.js';
-import type { Keys } from '../store/keys.js';
+import type { Random } from '../shared/clock.js';
+import type { RedisClient } from '../store/client.js';
+import { ttl, type Keys } from '../store/keys.js';
+import { defineScript, reply } from '../store/lua.js';
 
 /** DESIGN A8: ≥ 128 random bits; 24 bytes = 192 bits = 32 base64url characters, short enough for one SMS. */
 const TOKEN_BYTES = 24;
@@ -44,48 +45,51 @@ export function isLinkTokenShape(token: string): boolean {
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
 
-/**
- * KEYS[1] link hash; ARGV[1] now (ms). live and unexpired → spent, once, and returns the binding;
- * otherwise returns {reason, callId} (or nothing for an unknown link). Expiry is compared with the
- * injected clock, not only left to the key's PX, so every instance and every test agree on it.
+/*
+ * A link's life is the store's clock (TIME inside the scripts), like a session's (DESIGN B2): every
+ * instance agrees on it whatever its own clock says. The record outlives the link by a margin, so a
+ * late visit is audited as `expired`, not `unknown`.
  */
-const spendScript = luaScript(
-  'vaultlineSpendLink',
-  1,
-  `
-local v = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'customerId', 'accountId', 'period', 'file', 'callId')
-if not v[1] then return nil end
-if v[1] ~= 'live' then return {'refused', v[1], v[7]} end
-if tonumber(v[2]) <= tonumber(ARGV[1]) then return {'refused', 'expired', v[7]} end
-redis.call('HSET', KEYS[1], 'status', 'spent', 'spentAt', ARGV[1])
-return {'spent', v[3], v[4], v[5], v[6], v[7]}
-`,
-);
+const issueScript = defineScript({
+  file: 'link-issue',
+  keys: ['link'],
+  args: ['customerId', 'accountId', 'period', 'file', 'callId', 'ttlMs', 'keptMs'],
+  decode: (raw) => reply.number(raw),
+});
 
-export function createStatementLinks(deps: { redis: RedisClient; keys: Keys; clock: Clock; random: Random; ttlSeconds: number }): StatementLinks {
-  const { redis, keys, clock, random, ttlSeconds } = deps;
+const peekScript = defineScript({ file: 'link-peek', keys: ['link'], args: [], decode: (raw) => (reply.number(raw) === 1 ? ('live' as const) : ('gone' as const)) });
+
+const spendScript = defineScript({
+  file: 'link-spend',
+  keys: ['link'],
+  args: [],
+  decode(raw): SpendOutcome {
+    const [word, ...rest] = reply.array(raw, 'link-spend').map((v) => reply.string(v));
+    const outcome = reply.oneOf(word, ['spent', 'refused', 'unknown'], 'link-spend');
+    if (outcome === 'unknown') return { outcome };
+    if (outcome === 'refused') return { outcome, reason: rest[0] === 'spent' ? 'spent' : 'expired', callId: rest[1] ?? '' };
+    const [customerId = '', accountId = '', period = '', file = '', callId = ''] = rest;
+    return { outcome, link: { customerId, accountId, period, file, callId } };
+  },
+});
+
+export function createStatementLinks(deps: { redis: RedisClient; keys: Keys; random: Random; ttlSeconds: number }): StatementLinks {
+  const { redis, keys, random, ttlSeconds } = deps;
 
   const trySpend = async (token: string): Promise<SpendOutcome> => {
     if (!isLinkTokenShape(token)) return { outcome: 'unknown' };
-    const r = (await spendScript(redis, [keys.link(hashOf(token))], [clock.now()])) as string[] | null;
-    if (!r) return { outcome: 'unknown' };
-    if (r[0] === 'spent') {
-      const [, customerId, accountId, period, file, callId] = r as [string, string, string, string, string, string];
-      return { outcome: 'spent', link: { customerId, accountId, period, file, callId } };
-    }
-    return { outcome: 'refused', reason: r[1] === 'spent' ? 'spent' : 'expired', callId: r[2] ?? '' };
+    return spendScript(redis, { link: keys.link(hashOf(token)) }, {});
   };
 
   return {
     async issue(binding) {
       const token = random.bytes(TOKEN_BYTES).toString('base64url');
-      const expiresAt = clock.now() + ttlSeconds * 1000;
-      const key = keys.link(hashOf(token));
-      await redis
-        .multi()
-        .hset(key, { ...binding, status: 'live', expiresAt: String(expiresAt) })
-        .pexpire(key, ttlSeconds * 1000)
-        .exec();
+      const { customerId, accountId, period, file, callId } = binding;
+      const expiresAt = await issueScript(
+        redis,
+        { link: keys.link(hashOf(token)) },
+        { customerId, accountId, period, file, callId, ttlMs: ttlSeconds * 1000, keptMs: ttl.linkKeptMs(ttlSeconds) },
+      );
       return { token, expiresAt };
     },
 
@@ -96,8 +100,7 @@ export function createStatementLinks(deps: { redis: RedisClient; keys: Keys; clo
 
     async peek(token) {
       if (!isLinkTokenShape(token)) return 'gone';
-      const [status, expiresAt] = await redis.hmget(keys.link(hashOf(token)), 'status', 'expiresAt');
-      return status === 'live' && Number(expiresAt) > clock.now() ? 'live' : 'gone';
+      return peekScript(redis, { link: keys.link(hashOf(token)) }, {});
     },
 
     async spend(token) {

@@ -39,6 +39,8 @@ export const ttl = {
   codeInFlightMs: 15 * 1000,
   /** "This device confirmed this code": a later submit of it is a double submit, not a wrong code (≥ a DID's longest life). */
   codeConfirmedMs: (600 + 120 + 30) * 1000,
+  /** A statement link's record: an hour past the link's life, so a late visit is audited `expired` rather than `unknown`. */
+  linkKeptMs: (linkTtlSeconds: number) => (linkTtlSeconds + 3600) * 1000,
   /** Idempotency-Key answers on /api/v1 (≥ 24 h). */
   idempotencyMs: 25 * 3600 * 1000,
   /** An Idempotency-Key whose first request is still running; a crashed instance frees it after this. */
