@@ -3,8 +3,9 @@ import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
 import { createSealer, type Sealer } from '../shared/seal.js';
-import { luaScript, type RedisClient } from '../store/client.js';
+import type { RedisClient } from '../store/client.js';
 import { ttl, type Keys } from '../store/keys.js';
+import { defineScript, reply } from '../store/lua.js';
 import { clientOf } from './auth.js';
 
 /**
@@ -83,7 +84,7 @@ function storeBeforeSending(
     const done: IdempotencyRecord = { state: 'done', fp: ctx.fp, sealed: ctx.sealer.seal(JSON.stringify(answer), ctx.storeKey) };
     const write = ran
       ? ctx.redis.set(ctx.storeKey, JSON.stringify(done), 'PX', ttl.idempotencyMs)
-      : releaseIfInFlight(ctx.redis, [ctx.storeKey], [ctx.inFlight]);
+      : releaseIfInFlight(ctx.redis, { record: ctx.storeKey }, { inFlight: ctx.inFlight });
     // A store failure still lets the answer out: the key then simply expires as in flight.
     write
       .catch((err: unknown) => ctx.log.warn({ err }, 'could not store the Idempotency-Key answer'))
@@ -93,15 +94,8 @@ function storeBeforeSending(
   };
 }
 
-/** KEYS: record. ARGV: our in-flight value. Frees the key only if it still holds our claim. */
-const releaseIfInFlight = luaScript(
-  'vlIdemRelease',
-  1,
-  `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`,
-);
+/** Frees the key only while it still holds our in-flight claim. */
+const releaseIfInFlight = defineScript({ file: 'idempotency-release', keys: ['record'], args: ['inFlight'], decode: (raw) => reply.number(raw) === 1 });
 
 /**
  * Method, path and body with object keys sorted: the same JSON in another key order is the same

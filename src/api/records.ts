@@ -1,5 +1,6 @@
-import { luaScript, type RedisClient } from '../store/client.js';
+import type { RedisClient } from '../store/client.js';
 import { ttl, type Keys } from '../store/keys.js';
+import { defineScript, reply } from '../store/lua.js';
 
 /** The provider API's side of a session, next to the session itself (same slot, same lifetime). */
 export interface ApiSessionRecord {
@@ -36,7 +37,7 @@ export function createApiRecords(deps: { redis: RedisClient; keys: Keys; didTtlS
 
     /** True exactly once per API session that reached a terminal state; false for any other session. */
     async claimTerminal(sessionId: string, now: number): Promise<boolean> {
-      return (await claimTerminal(redis, [keys.apiSession(sessionId)], [now])) === 1;
+      return claimTerminal(redis, { record: keys.apiSession(sessionId) }, { now });
     },
 
     /** Takes (removes and returns) up to `limit` sessions whose code expired by `now`; each is taken by one instance. */
@@ -60,12 +61,5 @@ export function createApiRecords(deps: { redis: RedisClient; keys: Keys; didTtlS
 
 export type ApiRecords = ReturnType<typeof createApiRecords>;
 
-/** KEYS: the API record. ARGV: now. 1 when this call claimed the terminal state, else 0 (claimed before, or not an API session). */
-const claimTerminal = luaScript(
-  'vlApiClaimTerminal',
-  1,
-  `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('HSETNX', KEYS[1], 'terminalAt', ARGV[1])
-`,
-);
+/** 1 when this call claimed the terminal state, else 0 (claimed before, or not an API session). */
+const claimTerminal = defineScript({ file: 'api-terminal-claim', keys: ['record'], args: ['now'], decode: (raw) => reply.number(raw) === 1 });

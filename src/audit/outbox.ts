@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { luaScript, type RedisClient } from '../store/client.js';
+import type { RedisClient } from '../store/client.js';
 import type { Keys } from '../store/keys.js';
+import { defineScript, reply } from '../store/lua.js';
 import type { AuditEvent } from './events.js';
 
 /**
@@ -13,42 +14,19 @@ import type { AuditEvent } from './events.js';
  */
 export const OUTBOX_SHARDS = 16;
 
-/**
- * KEYS[1] the shard list. ARGV[1] the event JSON (no `at`), ARGV[2] the most entries the shard may
- * hold, ARGV[3], ARGV[4] (optional) a time {sec, usec} to use instead of the store's. Returns the
- * time used; an error reply when the shard is full.
- */
-const APPEND = luaScript(
-  'vlAuditOutboxAppend',
-  1,
-  `if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return redis.error_reply('AUDIT_OUTBOX_FULL audit outbox is full') end
-local t
-if ARGV[3] then t = { ARGV[3], ARGV[4] } else t = redis.call('TIME') end
-redis.call('RPUSH', KEYS[1], t[1] .. ' ' .. t[2] .. ' ' .. ARGV[1])
-return t`,
-);
+const appendScript = defineScript({
+  file: 'audit-outbox-append',
+  keys: ['shard'],
+  args: ['event', 'perShardLimit', 'sec', 'usec'],
+  decode(raw) {
+    const [sec, usec] = reply.array(raw, 'audit-outbox-append');
+    return reply.number(sec) * 1000 + Math.floor(reply.number(usec) / 1000);
+  },
+});
 
-/**
- * The drainer's lease. KEYS[1] the lease, ARGV[1] this instance's id, ARGV[2] the lease in ms.
- * Taken when free, renewed when ours; 1 when we hold it.
- */
-const LEASE = luaScript(
-  'vlAuditLease',
-  1,
-  `local holder = redis.call('GET', KEYS[1])
-if holder == false then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-if holder == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0`,
-);
+const leaseScript = defineScript({ file: 'audit-lease', keys: ['lease'], args: ['holder', 'ms'], decode: (raw) => reply.number(raw) === 1 });
 
-/** KEYS[1] the lease, ARGV[1] this instance's id: lets the lease go if it is ours. */
-const RELEASE = luaScript('vlAuditLeaseRelease', 1, `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`);
+const releaseScript = defineScript({ file: 'audit-lease-release', keys: ['lease'], args: ['holder'], decode: (raw) => reply.number(raw) === 1 });
 
 export interface OutboxEntry {
   event: AuditEvent;
@@ -86,9 +64,12 @@ export function createOutbox(deps: {
     /** Appends one event (without `at`); resolves with the store's time of it. */
     async append(routingId: string, eventWithoutAt: object): Promise<string> {
       const now = localClock?.();
-      const time = now === undefined ? [] : [Math.floor(now / 1000), (now % 1000) * 1000];
-      const t = (await APPEND(redis, [shardKeys[shardOf(routingId)] as string], [JSON.stringify(eventWithoutAt), perShardLimit, ...time])) as [string, string];
-      return new Date(Number(t[0]) * 1000 + Math.floor(Number(t[1]) / 1000)).toISOString();
+      const ms = await appendScript(
+        redis,
+        { shard: shardKeys[shardOf(routingId)] as string },
+        { event: JSON.stringify(eventWithoutAt), perShardLimit, sec: now === undefined ? '' : Math.floor(now / 1000), usec: now === undefined ? '' : (now % 1000) * 1000 },
+      );
+      return new Date(ms).toISOString();
     },
     /** Up to `max` entries of each shard, oldest first, with how many were read from each. */
     async peek(max: number): Promise<{ entries: OutboxEntry[]; taken: number[] }> {
@@ -125,10 +106,10 @@ export function createOutbox(deps: {
       return { count: lens.reduce((a, b) => a + b, 0), ...(oldest !== undefined ? { oldestMs: oldest } : {}) };
     },
     async lease(holder: string, ms: number): Promise<boolean> {
-      return Number(await LEASE(redis, [keys.auditLease()], [holder, ms])) === 1;
+      return leaseScript(redis, { lease: keys.auditLease() }, { holder, ms });
     },
     async release(holder: string): Promise<void> {
-      await RELEASE(redis, [keys.auditLease()], [holder]);
+      await releaseScript(redis, { lease: keys.auditLease() }, { holder });
     },
   };
 }

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { CallState } from '../engine/types.js';
 import type { Sealer } from '../shared/seal.js';
-import { luaScript, type RedisClient } from '../store/client.js';
+import type { RedisClient } from '../store/client.js';
 import { ttl, type Keys } from '../store/keys.js';
+import { defineScript, reply } from '../store/lua.js';
 
 /**
  * One caller turn, exactly once and only while it is the call's current turn (DESIGN A3), in two
@@ -64,55 +65,26 @@ export type OnceResult =
   /** Not a retry, not for the current turn: nothing ran. `turn` is the call's current turn. */
   | { kind: 'stale'; turn: number };
 
-/**
- * The slot value is `<digest>\n<sealed answer>`; an empty answer marks the delivery in flight.
- * KEYS: slot, state. ARGV: digest, in-flight PX, binding kind (new|turn|gate|any), binding value.
- * Reply: {'seen', answer, turn} | {'stale', '', turn} | {'claimed', state JSON or '', turn}.
- */
-const BEGIN = luaScript(
-  'vlTurnBegin',
-  2,
-  `local state = redis.call('GET', KEYS[2])
-local turn, gate, json = '', '', ''
-if state then
-  local nl = string.find(state, '\\n', 1, true)
-  local head = string.sub(state, 1, nl - 1)
-  json = string.sub(state, nl + 1)
-  local sp = string.find(head, ' ', 1, true)
-  turn = string.sub(head, 1, sp - 1)
-  gate = string.sub(head, sp + 1)
-end
-local v = redis.call('GET', KEYS[1])
-if v then
-  local sep = string.find(v, '\\n', 1, true)
-  if sep and string.sub(v, 1, sep - 1) == ARGV[1] then return {'seen', string.sub(v, sep + 1), turn} end
-end
-if state then
-  local kind, want = ARGV[3], ARGV[4]
-  local current = kind == 'any' or (kind == 'turn' and want == turn) or (kind == 'gate' and want ~= '' and want == gate)
-  if not current then return {'stale', '', turn} end
-end
-redis.call('SET', KEYS[1], ARGV[1] .. '\\n', 'PX', ARGV[2])
-return {'claimed', json, turn}`,
-);
+/** The slot value is `<digest>\n<sealed answer>`; an empty answer marks the delivery in flight (see turn-begin.lua). */
+const beginScript = defineScript({
+  file: 'turn-begin',
+  keys: ['slot', 'state'],
+  args: ['digest', 'inFlightMs', 'bindKind', 'bindValue'],
+  decode(raw) {
+    const [word, value, turn] = reply.array(raw, 'turn-begin');
+    return { kind: reply.oneOf(word, ['seen', 'stale', 'claimed'], 'turn-begin'), value: reply.string(value), turn: reply.string(turn) };
+  },
+});
 
-/** KEYS: slot, state. ARGV: digest, sealed answer, answer PX, state ('' = keep), state PX. */
-const COMMIT = luaScript(
-  'vlTurnCommit',
-  2,
-  `if redis.call('GET', KEYS[1]) ~= ARGV[1] .. '\\n' then return 0 end
-if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5]) end
-redis.call('SET', KEYS[1], ARGV[1] .. '\\n' .. ARGV[2], 'PX', ARGV[3])
-return 1`,
-);
+/** Stores the state and the answer together, only while the slot still holds our claim. */
+const commitScript = defineScript({
+  file: 'turn-commit',
+  keys: ['slot', 'state'],
+  args: ['digest', 'sealedAnswer', 'answerMs', 'state', 'stateMs'],
+  decode: (raw) => reply.number(raw) === 1,
+});
 
-/** KEYS: slot. ARGV: digest. Frees the slot only while it still holds our in-flight claim. */
-const ABANDON = luaScript(
-  'vlTurnAbandon',
-  1,
-  `if redis.call('GET', KEYS[1]) == ARGV[1] .. '\\n' then redis.call('DEL', KEYS[1]) end
-return 1`,
-);
+const abandonScript = defineScript({ file: 'turn-abandon', keys: ['slot'], args: ['digest'], decode: () => undefined });
 
 /**
  * A delivery's identity: CallSid (a parameter), path with query, and every parameter (DESIGN A3). The
@@ -177,11 +149,7 @@ export function createTurns(deps: { redis: RedisClient; keys: Keys; sealer: Seal
     const [bindKind, bindValue] = bindingArgs(binding);
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const [kind, value, turnText] = (await BEGIN(redis, [slot, stateKey], [digest, ttl.webhookInFlightMs, bindKind, bindValue])) as [
-        'seen' | 'stale' | 'claimed',
-        string,
-        string,
-      ];
+      const { kind, value, turn: turnText } = await beginScript(redis, { slot, state: stateKey }, { digest, inFlightMs: ttl.webhookInFlightMs, bindKind, bindValue });
       const turn = turnText === '' ? 0 : Number(turnText);
       if (kind === 'stale') return { kind: 'stale', turn };
       if (kind === 'seen') {
@@ -196,12 +164,12 @@ export function createTurns(deps: { redis: RedisClient; keys: Keys; sealer: Seal
         outcome = await produce(value === '' ? null : (JSON.parse(value) as CallState));
       } catch (err) {
         // Let a retry try again rather than replaying a failure.
-        await ABANDON(redis, [slot], [digest]).catch(() => undefined);
+        await abandonScript(redis, { slot }, { digest }).catch(() => undefined);
         throw err;
       }
       const state = outcome.state ? encodeState(outcome.state) : '';
       // 0 means a newer delivery took the slot meanwhile (the call was redirected): its state stands.
-      await COMMIT(redis, [slot, stateKey], [digest, pack(outcome.answer, context), ttl.webhookAnswerMs, state, ttl.callMs]);
+      await commitScript(redis, { slot, state: stateKey }, { digest, sealedAnswer: pack(outcome.answer, context), answerMs: ttl.webhookAnswerMs, state, stateMs: ttl.callMs });
       return { kind: 'answer', answer: outcome.answer };
     }
   }

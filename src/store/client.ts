@@ -49,7 +49,6 @@ export interface StoreOptions {
  */
 export async function createStore(config: StoreConfig, options: StoreOptions = {}): Promise<Store> {
   const redis = await openClient(config);
-  defineScripts(redis);
   defineAllScripts(redis);
   const watch = watchReachability(redis, config, options.logger);
   const probeKey = options.probeKey ?? 'vl:readyz';
@@ -213,32 +212,5 @@ function watchReachability(redis: RedisClient, config: StoreConfig, logger: Stor
     stop: () => {
       stopped = true;
     },
-  };
-}
-
-/** Every script made with `luaScript`, so a new client can define them all up front. */
-const SCRIPTS = new Map<string, { numberOfKeys: number; lua: string }>();
-
-/**
- * Defines every known script on a client before its first command. With auto-pipelining a script
- * defined lazily while a pipeline is pending is missing from it (ioredis then fails the whole
- * batch), so the store defines them all here; the lazy path below stays for scripts of modules
- * imported after the store was made.
- */
-export function defineScripts(redis: RedisClient): void {
-  const r = redis as unknown as Record<string, unknown>;
-  for (const [name, s] of SCRIPTS) if (typeof r[name] !== 'function') redis.defineCommand(name, s);
-}
-
-/**
- * A Lua script bound to a name, defined on each client with `defineCommand`, which uses EVALSHA
- * and falls back to EVAL, on single Redis, Cluster and the embedded store alike.
- */
-export function luaScript(name: string, numberOfKeys: number, lua: string) {
-  SCRIPTS.set(name, { numberOfKeys, lua });
-  return async (redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> => {
-    const r = redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>;
-    if (typeof r[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua });
-    return (r[name] as (...a: (string | number)[]) => Promise<unknown>).call(redis, ...keys, ...args);
   };
 }

@@ -1,8 +1,9 @@
 import { importJWK, type JWK } from 'jose';
 import { AppError } from '../shared/errors.js';
 import type { Clock, Random } from '../shared/clock.js';
-import { luaScript, type RedisClient } from '../store/client.js';
+import type { RedisClient } from '../store/client.js';
 import type { Keys } from '../store/keys.js';
+import { defineScript, reply } from '../store/lua.js';
 
 /** DESIGN A4: the only device key types, each with the one JWS `alg` it may sign with. */
 export type DeviceAlg = 'ES256' | 'EdDSA';
@@ -46,15 +47,8 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 const MAX_ID = 128;
 const MAX_LABEL = 100;
 
-// Only an existing device is revoked: HSET on a missing key would conjure a half device.
-const revokeScript = luaScript(
-  'vaultlineRevokeDevice',
-  1,
-  `if redis.call('exists', KEYS[1]) == 0 then return 0 end
-redis.call('hset', KEYS[1], 'status', 'revoked')
-redis.call('hsetnx', KEYS[1], 'revokedAt', ARGV[1])
-return 1`,
-);
+/** 1 when the device exists (now revoked), 0 when it was never enrolled. */
+const revokeScript = defineScript({ file: 'device-revoke', keys: ['device'], args: ['revokedAt'], decode: (raw) => reply.number(raw) === 1 });
 
 export function createDevices(deps: {
   redis: RedisClient;
@@ -99,11 +93,11 @@ export function createDevices(deps: {
 
     async revoke(deviceId) {
       if (!isDeviceId(deviceId)) return false;
-      const n = await revokeScript(redis, [keys.device(deviceId)], [new Date(clock.now()).toISOString()]);
+      const revoked = await revokeScript(redis, { device: keys.device(deviceId) }, { revokedAt: new Date(clock.now()).toISOString() });
       // Not acknowledged: the primary refuses the device already, and the 503 makes the admin
       // retry (revoking is idempotent) until a replica holds it too.
-      if (Number(n) === 1) await replicated(keys.device(deviceId));
-      return Number(n) === 1;
+      if (revoked) await replicated(keys.device(deviceId));
+      return revoked;
     },
 
     async get(deviceId) {
