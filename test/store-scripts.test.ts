@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createStore } from '../src/store/client.js';
 import { headerOf } from '../src/store/lua.js';
@@ -30,6 +32,17 @@ describe('store scripts Redis Cluster can trust (DESIGN B2; STYLE: BullMQ comman
     expect(code).not.toMatch(/ARGV\[\d+\]\s*\.\./);
     expect(code).not.toMatch(/\.\.\s*ARGV\[\d+\]/);
     expect(code).not.toMatch(/redis\.call\(\s*'\w+'\s*,\s*ARGV/);
+  });
+
+  it('when the source is read, then no TypeScript module holds Lua or defines a command: every script is a file the one loader defines', () => {
+    const root = fileURLToPath(new URL('../src/', import.meta.url));
+    const sources = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    const offenders = sources.filter((f) => {
+      const text = readFileSync(`${root}${f}`, 'utf8');
+      const loader = relative(root, fileURLToPath(new URL('../src/store/lua.ts', import.meta.url)));
+      return /redis\.call\(|\.eval(sha)?\(|\bluaScript\(/.test(text) || (f !== loader && /defineCommand\(/.test(text));
+    });
+    expect(offenders).toEqual([]);
   });
 
   it('when a store is made, then every declared script loads and agrees with its header', async () => {
