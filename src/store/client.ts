@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { StoreConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
+import { errorReason, refusedPasswordSetting } from './auth-error.js';
 import { ttl } from './keys.js';
 import { defineAllScripts } from './lua.js';
 import { createWriteCheck } from './writable.js';
@@ -189,6 +190,14 @@ function watchReachability(redis: RedisClient, config: StoreConfig, logger: Stor
   let everReady = false;
   let down = false;
   let stopped = false;
+  let passwordNamed = false;
+  // A refused password is named by its setting, once per outage, even when a vaguer line came first
+  // (a Sentinel client may report "all sentinels unreachable" before the node's WRONGPASS).
+  const refused = (password: string, reason: string) => {
+    if (passwordNamed || stopped) return;
+    passwordNamed = down = true;
+    logger?.error({ setting: password, store: setting, host, reason }, `store refused the password: ${password} (${setting} ${host}): ${reason}; ${everReady ? 'calls get FAIL_MODE' : 'starting anyway, /readyz is 503 and callers get FAIL_MODE'} until it is accepted`);
+  };
   const lost = (reason: string) => {
     if (down || stopped) return;
     down = true;
@@ -200,13 +209,17 @@ function watchReachability(redis: RedisClient, config: StoreConfig, logger: Stor
   };
   redis.on('error', (err: Error) => {
     // A READONLY reply is a refused command on a live connection; /readyz reports it, not this line.
-    if (!isReadOnlyError(err)) lost(err.message || err.name);
+    if (isReadOnlyError(err)) return;
+    const password = refusedPasswordSetting(config, err);
+    if (password) refused(password, errorReason(err));
+    else lost(errorReason(err));
   });
   redis.on('end', () => lost('connection closed'));
   redis.on('ready', () => {
     if (down && !stopped) logger?.info({ setting, host }, `store reachable: ${setting} (${host})`);
     everReady = true;
     down = false;
+    passwordNamed = false;
   });
   return {
     stop: () => {

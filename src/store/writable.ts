@@ -25,7 +25,10 @@ export function createWriteCheck(redis: RedisClient, probeKey: string, probeTtlM
   let writableUntil = 0;
   let probing: Promise<void> | undefined;
   const write = (key: string) => redis.set(key, '1', 'PX', probeTtlMs).then(() => undefined);
-  const round = () => (redis instanceof Cluster ? Promise.all(perMasterKeys(redis, probeKey).map(write)).then(() => undefined) : write(probeKey));
+  const round = async () => {
+    if (redis instanceof Cluster) await Promise.all(perMasterKeys(redis, probeKey).map(write));
+    else await write(probeKey);
+  };
   return {
     check: () => {
       if (Date.now() < writableUntil) return Promise.resolve();

@@ -17,13 +17,22 @@ export interface SentinelSet {
 
 const READY_MS = 15_000;
 
+/** Passwords: `password` on the data nodes (requirepass + masterauth), `sentinelPassword` on the Sentinel itself. */
+export interface SentinelOptions {
+  password?: string;
+  sentinelPassword?: string;
+}
+
 /**
  * One primary, one replica and one redis-sentinel, all throw-away and on free loopback ports, with
  * a small down-after and failover timeout so a killed primary is replaced in a second or two.
  */
-export async function startSentinelSet(name = 'vaultline'): Promise<SentinelSet> {
-  const primary = await startRedisServer();
-  const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(primary.port)]);
+export async function startSentinelSet(name = 'vaultline', options: SentinelOptions = {}): Promise<SentinelSet> {
+  const { password, sentinelPassword } = options;
+  // masterauth too: after a failover the old primary replicates from the new one.
+  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
+  const primary = await startRedisServer(auth, undefined, {}, password);
+  const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(primary.port), ...auth], undefined, {}, password);
   const dir = mkdtempSync(join(tmpdir(), 'vl-sentinel-'));
   const port = await freePort();
   const conf = join(dir, 'sentinel.conf');
@@ -37,13 +46,15 @@ export async function startSentinelSet(name = 'vaultline'): Promise<SentinelSet>
       `sentinel down-after-milliseconds ${name} 300`,
       `sentinel failover-timeout ${name} 2000`,
       `sentinel parallel-syncs ${name} 1`,
+      ...(password ? [`sentinel auth-pass ${name} ${password}`] : []),
+      ...(sentinelPassword ? [`requirepass ${sentinelPassword}`] : []),
       '',
     ].join('\n'),
   );
   const child = spawn('redis-sentinel', [conf], { stdio: 'ignore' });
   const clients: Redis[] = [];
   const ask = () => {
-    const r = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    const r = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => 100, ...(sentinelPassword ? { password: sentinelPassword } : {}) });
     r.on('error', () => undefined);
     clients.push(r);
     return r;
