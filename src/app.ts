@@ -74,7 +74,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/admin/v1',
     express.json({ limit: '16kb' }),
-    createAdminRouter({ adminApiKey: deps.config.adminApiKey, devices: deps.devices, audit: deps.audit, logger: deps.logger }),
+    createAdminRouter({
+      adminApiKey: deps.config.adminApiKey,
+      auditReviewers: deps.config.auditReviewers,
+      devices: deps.devices,
+      audit: deps.audit,
+      logger: deps.logger,
+      clock: deps.clock,
+    }),
   );
 
   for (const [path, router] of Object.entries(deps.appRouters ?? {})) app.use(path, router);

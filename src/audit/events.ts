@@ -58,6 +58,13 @@ const sourceIp = z.union([z.ipv4(), z.ipv6()]);
 const byActor = { actor: actor.optional(), sourceIp: sourceIp.optional() };
 const byActorRequired = { actor, sourceIp };
 
+/**
+ * What an audit read read: a kind, then `:` and an id or range (`call:<callId>`, `export:<from>/<to>`,
+ * `verify:<from>/<to>`) or `?` and the query as asked (`calls?from=…&to=…&outcome=…`). Only the
+ * characters of ids, ISO times, enums and cursors: no room for a value of another shape.
+ */
+const auditSubject = z.string().regex(/^[a-z_]+([:?][A-Za-z0-9._:@+=/&-]{1,700})?$/);
+
 const onCall = { callId };
 const onSession = { callId, sessionId };
 const maybeSession = { callId, sessionId: sessionId.optional() };
@@ -107,8 +114,8 @@ export const EVENT_FIELDS = {
   // Outside any call (A11): device events name the device and customer, audit reads their subject.
   device_enrolled: z.strictObject({ deviceId, customerId, via: code.optional(), ...byActorRequired }),
   device_revoked: z.strictObject({ deviceId, customerId: customerId.optional(), ...byActorRequired }),
-  audit_viewed: z.strictObject({ subject: z.string().regex(/^[a-z_]+(:[A-Za-z0-9._:@+=-]{1,128})?$/), count: count.optional(), ...byActorRequired }),
-  audit_exported: z.strictObject({ subject: z.string().regex(/^[a-z_]+(:[A-Za-z0-9._:@+=-]{1,128})?$/), count: count.optional(), ...byActorRequired }),
+  audit_viewed: z.strictObject({ subject: auditSubject, count: count.optional(), ...byActorRequired }),
+  audit_exported: z.strictObject({ subject: auditSubject, count: count.optional(), ...byActorRequired }),
 } as const;
 
 export type AuditEventType = keyof typeof EVENT_FIELDS;
