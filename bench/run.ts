@@ -23,6 +23,7 @@ import { unitCosts } from './scenarios/costs.js';
 import { redisFootprint } from './scenarios/footprint.js';
 import { forgedSignatures } from './scenarios/forged.js';
 import { slowloris } from './scenarios/slowloris.js';
+import { auditPath } from './scenarios/audit-path.js';
 import { baselines, hotWebhookChain } from './scenarios/webhooks.js';
 
 const argv = process.argv.slice(2);
@@ -41,12 +42,14 @@ const SIZES = quick
       capacity: { steps: [1000, 2500, 4000], rampSeconds: 2, holdSeconds: 4 },
       // Past the 10 s headers timeout even in a quick run: the server cutting slow sockets is part of it.
       slowloris: { connections: 200, samples: 300, minSeconds: 13 },
+      auditCalls: 500,
     }
   : {
       warmCalls: 3000, idleCalls: 2000, loadCalls: 20_000, baselineSeconds: 10, forgedHttp: 10_000, forgedIterations: 200_000, footprintCalls: 2000,
       confirm: [{ inFlight: 1, samples: 1000 }, { inFlight: 10, samples: 2000 }, { inFlight: 50, samples: 3000 }],
       capacity: { steps: [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000, 12_000, 14_000, 17_000, 20_000], rampSeconds: 5, holdSeconds: 15 },
       slowloris: { connections: 200, samples: 1000, minSeconds: 15 },
+      auditCalls: 3000,
     };
 const CONNECTIONS = 16;
 const MEAN_THINK_SECONDS = 5;
@@ -95,10 +98,12 @@ async function main(): Promise<void> {
     const apiRate = await apiPollRate(b, API_RATE);
     step('slowloris: 200 slow connections');
     const slow = await slowloris(b, SIZES.slowloris);
+    step('audit path: backlog drain, lag under load');
+    const audit = await auditPath(b, SIZES.auditCalls, CONNECTIONS);
     step('capacity ramp');
     const cap = await capacity(b, SIZES.capacity);
     measured = {
-      idle, loaded, baselines: base, forged, footprint, confirm, capacity: cap, costs, apiRate, slowloris: slow,
+      idle, loaded, baselines: base, forged, footprint, confirm, capacity: cap, costs, apiRate, slowloris: slow, audit,
       meanThinkSeconds: MEAN_THINK_SECONDS,
     };
   } finally {

@@ -19,7 +19,7 @@ export async function enrollAuthenticator(http: HttpClient, adminKey: string, au
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const body = JSON.stringify({ customerId, publicJwk: await exportJWK(publicKey), label: 'bench phone' });
   const answer = await http.post('/admin/v1/devices', body, { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` });
-  if (answer.status !== 201) throw new Error(`enrollment answered ${answer.status}`);
+  if (answer.status !== 201) throw new Error(`enrollment answered ${answer.status}: ${answer.body.slice(0, 200)}`);
   const deviceId = (JSON.parse(answer.body) as { deviceId: string }).deviceId;
   const key: CryptoKey = privateKey;
   return {

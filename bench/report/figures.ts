@@ -1,4 +1,5 @@
 import type { ApiRateFigures } from '../scenarios/api-rate.js';
+import type { AuditPathFigures } from '../scenarios/audit-path.js';
 import type { CapacityFigures } from '../scenarios/capacity.js';
 import type { ConfirmFigures } from '../scenarios/confirm.js';
 import type { UnitCosts } from '../scenarios/costs.js';
@@ -31,6 +32,7 @@ export interface Measured {
   costs: UnitCosts;
   apiRate: ApiRateFigures;
   slowloris: SlowlorisFigures;
+  audit: AuditPathFigures;
   /** Seconds between webhooks of one live call, on average (3–7 s uniform). */
   meanThinkSeconds: number;
 }
@@ -125,6 +127,11 @@ export function rows(m: Measured): Row[] {
     shown: `${round(sl.ratio)}× (${round(sl.underMs.p50)} vs ${round(sl.quietMs.p50)} ms; ${sl.cutByServer} slow sockets cut by the 10 s headers timeout in ${round(sl.seconds)} s)`,
     target: { op: '<=', value: 2 },
   });
+
+  const a = m.audit;
+  add({ id: 'audit.eventsPerCall', figure: 'audit events per call (dial, press 1, one wait-loop turn)', value: a.eventsPerCall, unit: '' });
+  add({ id: 'audit.drainedPerSecond', figure: `audit: a backlog of ${a.backlog} events moved into PostgreSQL by one drainer`, value: a.drainedPerSecond, unit: 'events/s' });
+  add({ id: 'audit.lagMax', figure: `audit: outbox lag at most, under full webhook load (${a.lagSamples} samples)`, value: a.lagMaxSeconds, unit: 's', target: { op: '<=', value: 2 } });
   return out;
 }
 

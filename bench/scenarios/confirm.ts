@@ -37,7 +37,7 @@ async function callsWaitingForConfirmation(b: Bench, http: HttpClient, n: number
     const dial = b.signer.sign('/twilio/voice', callParams(b.signer.accountSid, sid, { CallStatus: 'ringing' }));
     const menu = await http.post(dial.path, dial.body, dial.headers);
     const path = gatherPath(menu.body, b.publicBaseUrl);
-    if (!path) throw new Error(`confirm setup: dial answered ${menu.status}`);
+    if (!path) throw new Error(`confirm setup: dial answered ${menu.status}: ${menu.body.slice(0, 300)}`);
     const press = b.signer.sign(path, callParams(b.signer.accountSid, sid, pressed('1')));
     const did = spokenCode((await http.post(press.path, press.body, press.headers)).body);
     if (!did) throw new Error('confirm setup: no code was spoken');
