@@ -12,6 +12,7 @@ import type { Clock } from './shared/clock.js';
 import type { Store } from './store/client.js';
 import type { Turns } from './ivr/turns.js';
 import { createTwilioWebhooks, type FailClosedSpeech } from './telephony/twilio/webhooks.js';
+import type { ConfirmAnswer, ConfirmContext } from './verification/confirm.js';
 import type { Devices } from './verification/devices.js';
 import type { Sessions } from './verification/sessions.js';
 
@@ -26,7 +27,7 @@ export interface AppDeps {
   devices: Devices;
   driver: IvrDriver;
   turns: Turns;
-  confirm: (jws: string) => Promise<{ status: 'confirmed' }>;
+  confirm: (jws: string, context?: ConfirmContext) => Promise<ConfirmAnswer>;
   failClosed: FailClosedSpeech;
   /** A webhook turn's budget; unset = TURN_BUDGET_MS (10 s, DESIGN A3). Only tests set it. */
   turnBudgetMs?: number;

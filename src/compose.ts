@@ -43,6 +43,7 @@ import { createDevices } from './verification/devices.js';
 import { createDidCodec } from './verification/did.js';
 import { createIntercept } from './verification/intercept.js';
 import { createLockout } from './verification/lockout.js';
+import { createRecentlyVerified } from './verification/recently-verified.js';
 import { createSessions } from './verification/sessions.js';
 import { perSecondLimits } from './api/rate-limit.js';
 import { createProviderApiRouter } from './api/router.js';
@@ -144,14 +145,17 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   audit.start();
 
   const did = createDidCodec({ secret: config.dataSecret, length: config.did.length, random });
+  const sessionSealer = createSealer(config.dataSecret, 'call-token');
   const sessions = createSessions({
     redis: store.redis,
     keys,
     random,
     did,
-    tokenSealer: createSealer(config.dataSecret, 'call-token'),
+    tokenSealer: sessionSealer,
     didTtlSeconds: config.did.ttlSeconds,
+    lateConfirmationPolicy: config.lateConfirmationPolicy,
   });
+  const recentlyVerified = createRecentlyVerified({ redis: store.redis, keys, sealer: sessionSealer });
   const callTokens = await createCallTokens({
     signingKeys: config.tokenSigningKeys,
     issuer: config.publicBaseUrl,
@@ -196,6 +200,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     liveCalls,
     verifiedUrl: (s) => urls.verified(s.sessionId),
     lateConfirmationPolicy: config.lateConfirmationPolicy,
+    recentlyVerified,
     audit,
     metrics,
     logger,
@@ -261,6 +266,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     clients: config.apiClients,
     dataSecret: config.dataSecret,
     sessions,
+    recentlyVerified,
     audit,
     metrics,
     logger,

@@ -46,7 +46,7 @@ describe('provider API credentials', () => {
     expect(res.status).toBe(200);
     expect((res.body as { openapi: string }).openapi).toBe('3.1.0');
     expect(Object.keys((res.body as { paths: object }).paths).sort()).toEqual([
-      '/api/v1/balance', '/api/v1/calls/{callId}/end', '/api/v1/sessions', '/api/v1/sessions/{sessionId}',
+      '/api/v1/balance', '/api/v1/calls/{callId}/end', '/api/v1/calls/{callId}/verification', '/api/v1/sessions', '/api/v1/sessions/{sessionId}',
       '/api/v1/sessions/{sessionId}/cancel', '/api/v1/sessions/{sessionId}/reissue', '/api/v1/statements/sms',
     ]);
     expect(Buffer.byteLength(res.text)).toBeLessThan(32 * 1024);

@@ -4,6 +4,7 @@ import {
   balanceBody,
   balanceResult,
   callIdParams,
+  callVerification,
   createSessionBody,
   errorBody,
   sessionCanceled,
@@ -118,6 +119,15 @@ function buildRegistry(): OpenAPIRegistry {
       responses: { 204: { description: 'Ended (also when it already was).' }, 404: ref('NotFound') },
     }),
   );
+  registry.registerPath({
+    method: 'get',
+    path: `${API_BASE_PATH}/calls/{callId}/verification`,
+    operationId: 'getCallVerification',
+    summary: 'Whether the call is verified now, and whether a late confirmation marked it recently verified (agent desktops)',
+    security: basic,
+    request: { params: callIdParams },
+    responses: { 200: json(callVerification, 'The call now; a call unknown to this client is answered `verified: false`.'), ...common },
+  });
   registry.registerPath(
     post({
       path: `${API_BASE_PATH}/balance`,

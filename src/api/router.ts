@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { Clock } from '../shared/clock.js';
 import type { RedisClient } from '../store/client.js';
 import type { Keys } from '../store/keys.js';
+import type { RecentlyVerifiedCalls } from '../verification/recently-verified.js';
 import type { Sessions } from '../verification/sessions.js';
 import { mountActionRoutes, type VerifyCallToken } from './action-routes.js';
 import { basicAuth, type ApiClient } from './auth.js';
@@ -18,6 +19,7 @@ import { createApiLimiter, type ApiLimits } from './rate-limit.js';
 import { createCredentialRefusals } from './refusals.js';
 import { mountSessionRoutes } from './session-routes.js';
 import { responseSizeGuard } from './size-guard.js';
+import { mountVerificationRoute } from './verification-route.js';
 import type { TerminalNotifier } from './terminal.js';
 
 /** Long enough that a 90 s code costs a flow ~45 polls (well inside Genesys' 10,000-action budget), short enough to feel instant. */
@@ -27,6 +29,8 @@ export interface ProviderApiDeps {
   /** `config.apiClients`. */
   clients: readonly ApiClient[];
   sessions: Sessions;
+  /** Calls marked recently verified by a late confirmation (A4), read by `GET /calls/{callId}/verification`. */
+  recentlyVerified: RecentlyVerifiedCalls;
   audit: Audit;
   metrics: Metrics;
   logger: Logger;
@@ -84,6 +88,7 @@ export function createProviderApiRouter(deps: ProviderApiDeps): Router {
 
   mountSessionRoutes(router, {
     sessions: deps.sessions,
+    recentlyVerified: deps.recentlyVerified,
     audit: deps.audit,
     metrics: deps.metrics,
     clock: deps.clock,
@@ -99,6 +104,7 @@ export function createProviderApiRouter(deps: ProviderApiDeps): Router {
     reservedProviders: new Set((deps.reservedProviders ?? ['twilio']).map((p) => p.toLowerCase())),
     allowLoopbackHttpCallbacks: deps.allowLoopbackHttpCallbacks,
   });
+  mountVerificationRoute(router, { sessions: deps.sessions, recentlyVerified: deps.recentlyVerified, limiter, authenticated });
   mountActionRoutes(router, {
     sessions: deps.sessions,
     audit: deps.audit,

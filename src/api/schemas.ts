@@ -40,7 +40,12 @@ export const createSessionBody = z
       .record(z.string().max(64), z.union([z.string().max(256), z.number(), z.boolean()]))
       .refine((m) => Object.keys(m).length <= 20, 'at most 20 metadata entries')
       .optional()
-      .openapi({ description: 'Free correlation data of the platform; accepted, never stored or logged.', maxProperties: 20 }),
+      .openapi({
+        description:
+          'Free correlation data of the platform, never logged. Only `caseId` (a string or number) is kept, sealed, so that a late confirmation can name the case in `GET /calls/{callId}/verification`; everything else is not stored.',
+        maxProperties: 20,
+        example: { caseId: 'CASE-20461' },
+      }),
     callbackUrl: z
       .url()
       .max(2048)
@@ -79,6 +84,29 @@ export const sessionPoll = z
   })
   .openapi('SessionPoll');
 export type SessionPoll = z.infer<typeof sessionPoll>;
+
+export const callVerification = z
+  .strictObject({
+    callId: callIdSchema,
+    verified: z.boolean().openapi({
+      description:
+        'True while the call is verified right now: a session of this call is `confirmed`, its call-bound token was issued and is still live (at most 5 minutes), and the call has not ended. The same test the protected actions make.',
+    }),
+    recentlyVerified: z
+      .strictObject({
+        at: z.iso.datetime().openapi({ description: 'When the customer confirmed the code, by the store\'s clock.', example: '2026-11-22T12:01:30.000Z' }),
+        expiresAt: z.iso.datetime().openapi({ description: 'The mark lasts 10 minutes; after that it is gone from this answer.', example: '2026-11-22T12:11:30.000Z' }),
+        customerId: z.string().openapi({ description: 'The customer whose enrolled device confirmed the code.', example: 'cust_001' }),
+        caseId: z.string().optional().openapi({ description: 'The `metadata.caseId` given when the session was created, if any.', example: 'CASE-20461' }),
+      })
+      .optional()
+      .openapi({
+        description:
+          'Only with `LATE_CONFIRMATION_POLICY=recently-verified`: the customer confirmed the right code less than 120 s after the call ended (or the call was gone when the app tried to move it). Nothing was verified on the live call; it tells the agent of the call-back for this case who confirmed.',
+      }),
+  })
+  .openapi('CallVerification');
+export type CallVerification = z.infer<typeof callVerification>;
 
 export const sessionCanceled = z.strictObject({ status: sessionStatus }).openapi('SessionCancelResult');
 export type SessionCanceled = z.infer<typeof sessionCanceled>;

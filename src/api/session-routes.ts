@@ -4,6 +4,7 @@ import type { Metrics } from '../audit/metrics.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
 import { callTag, sessionTagOf } from '../store/keys.js';
+import type { RecentlyVerifiedCalls } from '../verification/recently-verified.js';
 import { TERMINAL, type OpenOutcome, type Sessions, type SessionView } from '../verification/sessions.js';
 import { clientOf } from './auth.js';
 import { callbackUrlAllowed } from './callbacks.js';
@@ -11,11 +12,13 @@ import type { PromptCatalogue } from '../engine/catalogue.js';
 import { promptsFor } from './prompts.js';
 import type { ApiLimiter } from './rate-limit.js';
 import type { ApiRecords } from './records.js';
-import { callIdParams, createSessionBody, sessionIdParams, type SessionCanceled, type SessionCreated, type SessionPoll } from './schemas.js';
+import { callIdParams, createSessionBody, sessionIdParams, type CreateSessionBody, type SessionCanceled, type SessionCreated, type SessionPoll } from './schemas.js';
 import type { TerminalNotifier } from './terminal.js';
 
 export interface SessionRouteDeps {
   sessions: Sessions;
+  /** Reads a session's case id back, to carry it over to a reissued session. */
+  recentlyVerified: Pick<RecentlyVerifiedCalls, 'caseOf'>;
   audit: Audit;
   metrics: Metrics;
   clock: Clock;
@@ -43,6 +46,12 @@ const OPEN_REFUSALS: Record<Exclude<OpenOutcome['kind'], 'created' | 'existing'>
   not_expired: 'The call\'s current session is not expired, so it cannot be reissued.',
   no_session: 'This call has no session to reissue.',
 };
+
+/** `metadata.caseId` (A4/A5: named when a late confirmation marks the call), the only metadata kept. */
+function caseIdOf(metadata: CreateSessionBody['metadata']): { caseId?: string } {
+  const value = metadata?.caseId;
+  return typeof value === 'string' || typeof value === 'number' ? (String(value) ? { caseId: String(value) } : {}) : {};
+}
 
 /** Sessions and calls (A5): create, poll, cancel, reissue, call end. */
 export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void {
@@ -83,7 +92,7 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
       throw new AppError('bad_request', 'callbackUrl must be an https URL without credentials.');
     }
     const clientId = clientOf(res);
-    const opened = await sessions.open({ provider: body.provider, callId: body.callId, channel: channelOf(clientId) });
+    const opened = await sessions.open({ provider: body.provider, callId: body.callId, channel: channelOf(clientId), ...caseIdOf(body.metadata) });
     if (opened.kind !== 'created' && opened.kind !== 'existing') throw new AppError('conflict', OPEN_REFUSALS[opened.kind]);
     const { session, did } = opened;
     if (session.channel !== channelOf(clientId)) throw new AppError('conflict', 'This call is being verified by another API client.');
@@ -132,7 +141,8 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     if (expired.status !== 'expired') throw new AppError('conflict', 'Only an expired session can be reissued.');
     await notifier.notifyTerminal(expired);
     const clientId = clientOf(res);
-    const reissued = await sessions.reissue({ provider: expired.provider, callId: expired.callId, channel: channelOf(clientId) }, deps.maxReissues);
+    const caseId = await deps.recentlyVerified.caseOf(expired.sessionId);
+    const reissued = await sessions.reissue({ provider: expired.provider, callId: expired.callId, channel: channelOf(clientId), ...(caseId ? { caseId } : {}) }, deps.maxReissues);
     if (reissued.kind !== 'created' && reissued.kind !== 'existing') throw new AppError('conflict', OPEN_REFUSALS[reissued.kind]);
     const { session, did } = reissued;
     if (session.channel !== channelOf(clientId)) throw new AppError('conflict', 'This call is being verified by another API client.');

@@ -98,7 +98,17 @@ export const EVENT_FIELDS = {
   confirmed: z.strictObject({ ...onSession, deviceId, customerId, ...byActor }),
   intercept_success: z.strictObject({ ...onSession, confirmToRedirectMs: z.number().min(0) }),
   intercept_failed: z.strictObject({ ...onSession, reason: code }),
-  late_confirmation: z.strictObject({ ...onSession, policy: code }),
+  late_confirmation: z.strictObject({
+    ...onSession,
+    policy: code,
+    /** `recently_verified` (the call is marked for 10 minutes) or `ignored`. */
+    result: code.optional(),
+    /** `confirmation` (a device's late code) or `intercept` (the call was gone after a 200 confirmed). */
+    via: code.optional(),
+    deviceId: deviceId.optional(),
+    customerId: customerId.optional(),
+    ...byActor,
+  }),
   token_issued: z.strictObject({ ...onSession, jti: tokenId, expiresAt: isoTime }),
   token_rejected: z.strictObject({ ...maybeSession, reason: code, via: code.optional(), channel: code.optional(), ...byActor }),
   lockout: z.strictObject({ callId: callId.optional(), deviceId, customerId, ...byActor }),

@@ -1,11 +1,13 @@
 import express, { Router } from 'express';
+import { sourceIpOf } from '../audit/http-actor.js';
 import { AppError } from '../shared/errors.js';
+import type { ConfirmAnswer, ConfirmContext } from '../verification/confirm.js';
 
 /**
  * DESIGN A4: `POST /authenticator/v1/confirmations`, body = a compact JWS (`application/jose`).
  * The use case decides 200/401/409/422/429; this file only reads the body.
  */
-export function createAuthenticatorRouter(deps: { confirm: (jws: string) => Promise<{ status: 'confirmed' }> }): Router {
+export function createAuthenticatorRouter(deps: { confirm: (jws: string, context: ConfirmContext) => Promise<ConfirmAnswer> }): Router {
   const router = Router();
   router.post(
     '/confirmations',
@@ -16,7 +18,7 @@ export function createAuthenticatorRouter(deps: { confirm: (jws: string) => Prom
         throw new AppError('bad_request', 'Send the confirmation as a compact JWS with Content-Type: application/jose.');
       }
       if (!body) throw new AppError('invalid_signature', 'The confirmation could not be verified.');
-      res.status(200).json(await deps.confirm(body));
+      res.status(200).json(await deps.confirm(body, { sourceIp: sourceIpOf(req) }));
     },
   );
   return router;

@@ -41,6 +41,8 @@ export const ttl = {
   codeConfirmedMs: (600 + 120 + 30) * 1000,
   /** A statement link's record: an hour past the link's life, so a late visit is audited `expired` rather than `unknown`. */
   linkKeptMs: (linkTtlSeconds: number) => (linkTtlSeconds + 3600) * 1000,
+  /** A call marked recently verified by a late confirmation (DESIGN A4: 10 minutes), by the store's clock. */
+  recentlyVerifiedMs: 10 * 60 * 1000,
   /** Idempotency-Key answers on /api/v1 (≥ 24 h). */
   idempotencyMs: 25 * 3600 * 1000,
   /** An Idempotency-Key whose first request is still running; a crashed instance frees it after this. */
@@ -59,6 +61,10 @@ export function createKeys(prefix: string) {
     callOfSession: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:call`,
     /** Hash: one verification session. The session id carries the call tag so this key is found from it. */
     session: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:ses:${sessionId}`,
+    /** Hash, PX: the call marked recently verified (A4 late confirmation): at, expiresAt, customer, session, sealed case id. */
+    recentlyVerified: (callId: string) => `${call(callId)}:rv`,
+    /** The same key found from a session id's tag (a script on the session's keys writes it). */
+    recentlyVerifiedOfSession: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:rv`,
     /** String: the IVR engine state of a call (JSON). */
     ivrState: (callId: string) => `${call(callId)}:ivr`,
     /** String: the call's latest webhook on a channel: its delivery digest, then its sealed answer. */

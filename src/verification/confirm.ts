@@ -1,14 +1,23 @@
 import type { Audit } from '../audit/audit.js';
+import type { Actor } from '../audit/events.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
 import { InvalidConfirmationError, type ConfirmationVerifier } from './confirmation-jws.js';
-import type { Intercept } from './intercept.js';
+import { policyCode, type Intercept } from './intercept.js';
 import type { Lockout } from './lockout.js';
 import type { Sessions, SessionView } from './sessions.js';
 
 /** Mints the call-bound token (A7) for a just-confirmed session. */
 export type MintCallToken = (input: { customerId: string; callId: string; sessionId: string }) => Promise<{ token: string; jti: string; expiresAt: number }>;
+
+/** What a confirmation answers when its code is accepted (DESIGN A4). */
+export type ConfirmAnswer = { status: 'confirmed' } | { status: 'recently_verified' };
+
+/** Where the confirmation came from: the client address for the audit's `sourceIp` (A9). */
+export interface ConfirmContext {
+  sourceIp?: string;
+}
 
 export interface ConfirmDeps {
   verifier: ConfirmationVerifier;
@@ -34,7 +43,7 @@ const NOT_RECOGNIZED = 'That code was not recognized. Check the code the phone c
  */
 export function createConfirm(deps: ConfirmDeps) {
   const { verifier, lockout, sessions, audit, metrics } = deps;
-  return async function confirm(compactJws: string): Promise<{ status: 'confirmed' }> {
+  return async function confirm(compactJws: string, context: ConfirmContext = {}): Promise<ConfirmAnswer> {
     let claims;
     try {
       claims = await verifier.verify(compactJws);
@@ -47,6 +56,9 @@ export function createConfirm(deps: ConfirmDeps) {
       throw err;
     }
     const who = { deviceId: claims.deviceId, customerId: claims.customerId };
+    // A9: the device is the HTTP actor of every event this confirmation causes.
+    const actor: Actor = { type: 'device', id: claims.deviceId };
+    const by = context.sourceIp ? { actor, sourceIp: context.sourceIp } : { actor };
     const locked = (retryAfterSeconds: number) => {
       metrics.lockouts.inc();
       metrics.confirmationsRefused.inc({ reason: 'locked' });
@@ -97,13 +109,34 @@ export function createConfirm(deps: ConfirmDeps) {
       metrics.wrongDids.inc();
       metrics.confirmationsRefused.inc({ reason: 'code_not_recognized' });
       if (!seen) audit.logOnly('wrong_did_unmatched', { deviceId: claims.deviceId });
-      else await audit.record('wrong_did', { callId: seen.callId, sessionId: seen.sessionId, reason: outcome.reason, deviceId: claims.deviceId });
+      else await audit.record('wrong_did', { callId: seen.callId, sessionId: seen.sessionId, reason: outcome.reason, deviceId: claims.deviceId, ...by });
       if (settled.nowLocked) {
         // Alert: the device or customer just reached the wrong-code limit.
         deps.logger.warn({ alert: 'lockout', deviceId: claims.deviceId, customerId: claims.customerId }, 'wrong-code limit reached; confirmations locked');
-        await audit.record('lockout', { ...(seen ? { callId: seen.callId } : {}), deviceId: claims.deviceId, customerId: claims.customerId });
+        await audit.record('lockout', { ...(seen ? { callId: seen.callId } : {}), deviceId: claims.deviceId, customerId: claims.customerId, ...by });
       }
       throw new AppError('code_not_recognized', NOT_RECOGNIZED);
+    }
+
+    if (outcome.kind === 'recently_verified') {
+      // The right code, just after the call ended (LATE_CONFIRMATION_POLICY=recently-verified): not
+      // a wrong code, so its point goes back; nothing is redirected and no token is minted (the
+      // session stays call_ended); the call is marked recently verified by the confirm script.
+      const late = outcome.session;
+      await Promise.all([
+        lockout.settle(ticket, 'confirmed'),
+        audit.record('late_confirmation', {
+          callId: late.callId,
+          sessionId: late.sessionId,
+          policy: policyCode('recently-verified'),
+          result: 'recently_verified',
+          via: 'confirmation',
+          deviceId: claims.deviceId,
+          customerId: claims.customerId,
+          ...by,
+        }),
+      ]);
+      return { status: 'recently_verified' };
     }
 
     const session = outcome.session;
@@ -114,7 +147,7 @@ export function createConfirm(deps: ConfirmDeps) {
     // only send after our redirect) reads it, and the timeline still reads confirmed →
     // token_issued → intercept_success. The writes' outcomes are awaited before we answer.
     // A7: the call-bound token is the only key to protected actions from now on; kept sealed on the session.
-    const confirmedRecorded = audit.record('confirmed', { callId: session.callId, sessionId: session.sessionId, deviceId: claims.deviceId, customerId: claims.customerId });
+    const confirmedRecorded = audit.record('confirmed', { callId: session.callId, sessionId: session.sessionId, deviceId: claims.deviceId, customerId: claims.customerId, ...by });
     const minted = await (minting && holder.callId === session.callId ? minting : mint(session.sessionId, session.callId));
     const tokenStored = sessions.storeToken(session.sessionId, minted.token, minted.jti);
     const tokenRecorded = audit.record('token_issued', { callId: session.callId, sessionId: session.sessionId, jti: minted.jti, expiresAt: new Date(minted.expiresAt).toISOString() });

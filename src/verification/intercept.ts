@@ -2,6 +2,7 @@ import type { Audit } from '../audit/audit.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { Logger } from '../log/logger.js';
 import type { LiveCallControl } from '../telephony/live-call.js';
+import type { RecentlyVerifiedCalls } from './recently-verified.js';
 import type { Sessions, SessionView } from './sessions.js';
 
 export interface InterceptDeps {
@@ -11,6 +12,7 @@ export interface InterceptDeps {
   /** Absolute URL the live call is sent to once verified. */
   verifiedUrl: (session: SessionView) => string;
   lateConfirmationPolicy: 'ignore' | 'recently-verified';
+  recentlyVerified: RecentlyVerifiedCalls;
   audit: Audit;
   metrics: Metrics;
   logger: Logger;
@@ -42,7 +44,16 @@ export function createIntercept(deps: InterceptDeps) {
     if (outcome.kind === 'gone') {
       await sessions.endCall(session.callId, session.provider);
       await audit.record('intercept_failed', { callId: session.callId, ...ids, reason: 'call_gone' });
-      await audit.record('late_confirmation', { callId: session.callId, ...ids, policy: deps.lateConfirmationPolicy });
+      // The customer did confirm, just after the call was gone: with recently-verified, the call is
+      // marked for the agent of the call-back (DESIGN A4); the session stays confirmed (terminal).
+      const marked = deps.lateConfirmationPolicy === 'recently-verified' && (await deps.recentlyVerified.markConfirmed(session.sessionId));
+      await audit.record('late_confirmation', {
+        callId: session.callId,
+        ...ids,
+        policy: policyCode(deps.lateConfirmationPolicy),
+        result: marked ? 'recently_verified' : 'ignored',
+        via: 'intercept',
+      });
       await audit.record('call_ended', { callId: session.callId, ...ids, outcome: await audit.outcomeOf(session.callId, false), reason: 'call_gone' });
       return 'gone';
     }
@@ -53,3 +64,6 @@ export function createIntercept(deps: InterceptDeps) {
 }
 
 export type Intercept = ReturnType<typeof createIntercept>;
+
+/** The policy as an audit code (`recently_verified`): event codes are snake_case. */
+export const policyCode = (policy: 'ignore' | 'recently-verified') => (policy === 'recently-verified' ? 'recently_verified' : 'ignore');

@@ -15,7 +15,7 @@ export const openSession = defineScript({
   keys: ['call', 'session', 'current'],
   args: [
     'sessionId', 'provider', 'didHash', 'didSealed', 'didTtlMs', 'sessionTtlMs', 'callTtlMs', 'maxSessions', 'channel', 'mode',
-    'maxReissues', 'callId', 'readCurrent',
+    'maxReissues', 'callId', 'readCurrent', 'caseSealed',
   ],
   decode(raw) {
     const [word, sid, hash, now] = reply.array(raw, 'session-open');
@@ -26,8 +26,8 @@ export const openSession = defineScript({
 
 export const confirmSession = defineScript({
   file: 'session-confirm',
-  keys: ['session', 'call'],
-  args: ['didHash', 'customerId', 'deviceId', 'verifiedForMs'],
+  keys: ['session', 'call', 'recentlyVerified'],
+  args: ['didHash', 'customerId', 'deviceId', 'verifiedForMs', 'lateWindowMs', 'recentlyVerifiedMs'],
   decode(raw) {
     const [word, hash, now] = reply.array(raw, 'session-confirm');
     return { result: reply.string(word), hash: reply.hash(hash), now: reply.number(now) };
@@ -94,4 +94,29 @@ export const unverifyCall = defineScript({
   keys: ['call'],
   args: ['sessionId'],
   decode: (raw) => reply.number(raw) === 1,
+});
+
+export const markRecentlyVerified = defineScript({
+  file: 'call-recently-verified-mark',
+  keys: ['session', 'recentlyVerified'],
+  args: ['recentlyVerifiedMs'],
+  decode: (raw) => reply.number(raw) === 1,
+});
+
+export const readRecentlyVerified = defineScript({
+  file: 'call-recently-verified',
+  keys: ['recentlyVerified'],
+  args: [],
+  decode(raw) {
+    const [at, expiresAt, customerId, sessionId, channel, caseSealed] = reply.array(raw, 'call-recently-verified');
+    if (at === undefined) return null;
+    return {
+      at: reply.number(at),
+      expiresAt: reply.number(expiresAt),
+      customerId: reply.string(customerId),
+      sessionId: reply.string(sessionId),
+      channel: reply.string(channel),
+      caseSealed: reply.string(caseSealed),
+    };
+  },
 });

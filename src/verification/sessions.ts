@@ -3,6 +3,7 @@ import type { RedisClient } from '../store/client.js';
 import { newSessionId, ttl, type Keys } from '../store/keys.js';
 import type { Sealer } from '../shared/seal.js';
 import type { DidCodec } from './did.js';
+import { caseContext } from './recently-verified.js';
 import * as scripts from './session-scripts.js';
 
 export type SessionStatus = 'pending' | 'confirmed' | 'expired' | 'canceled' | 'call_ended';
@@ -37,11 +38,15 @@ export interface DidHolder {
 
 export type ConfirmOutcome =
   | { kind: 'confirmed'; session: SessionView }
+  /** A late confirmation accepted (LATE_CONFIRMATION_POLICY=recently-verified): the session stays call_ended, the call is marked. */
+  | { kind: 'recently_verified'; session: SessionView }
   /** No live pending session has this DID: one answer for wrong, expired, used, canceled and ended. */
   | { kind: 'not_recognized'; reason: string; session?: SessionView };
 
 /** How long a confirmed call stays verified for further actions (the call-bound token's lifetime, A7). */
 export const VERIFIED_FOR_MS = 5 * 60 * 1000;
+/** DESIGN A4: a late confirmation counts only when its call ended less than this before, by the store's clock. */
+export const LATE_CONFIRMATION_WINDOW_MS = 120 * 1000;
 /** Sessions one call may open in all (gate entries + reissues): bounds DID farming on one call. */
 const MAX_SESSIONS_PER_CALL = 10;
 
@@ -50,14 +55,23 @@ export interface SessionsDeps {
   keys: Keys;
   random: Random;
   did: DidCodec;
-  /** Seals the call-bound token kept on a confirmed session (so a polling client can fetch it). */
+  /**
+   * Seals what a session must give back: the call-bound token kept on a confirmed session (so a
+   * polling client can fetch it) and the provider's case id (each under its own context).
+   */
   tokenSealer: Sealer;
   didTtlSeconds: number;
+  /**
+   * LATE_CONFIRMATION_POLICY. With `recently-verified` the code of a session whose call ended stays
+   * claimed until it expires, so a late confirmation can still find it (DESIGN A4); default `ignore`.
+   */
+  lateConfirmationPolicy?: 'ignore' | 'recently-verified';
 }
 
 export function createSessions(deps: SessionsDeps) {
   const { redis, keys, random, did } = deps;
   const sessionTtlMs = ttl.sessionMs(deps.didTtlSeconds);
+  const lateWindowMs = deps.lateConfirmationPolicy === 'recently-verified' ? LATE_CONFIRMATION_WINDOW_MS : 0;
 
   type Stored = SessionView & { didSealed: string; didHash: string };
 
@@ -129,19 +143,23 @@ export function createSessions(deps: SessionsDeps) {
     if (!sessionId) return { kind: 'not_recognized', reason: 'unknown' };
     const { result, hash: raw, now } = await scripts.confirmSession(
       redis,
-      { session: keys.session(sessionId), call: keys.callOfSession(sessionId) },
-      { didHash: hash, customerId: who.customerId, deviceId: who.deviceId, verifiedForMs: VERIFIED_FOR_MS },
+      { session: keys.session(sessionId), call: keys.callOfSession(sessionId), recentlyVerified: keys.recentlyVerifiedOfSession(sessionId) },
+      { didHash: hash, customerId: who.customerId, deviceId: who.deviceId, verifiedForMs: VERIFIED_FOR_MS, lateWindowMs, recentlyVerifiedMs: ttl.recentlyVerifiedMs },
     );
     const s = fromHash(raw, now);
     // Spent either way: a used, expired or ended code must not match again. A confirmed one stays
     // taken while its device's double-submit marker lives (lockout.ts), so no other session gets it.
-    releaseSoon(hash, sessionId, s?.status === 'confirmed' ? ttl.codeConfirmedMs : 0);
+    // A late confirmation leaves the same marker (its device's resubmit is a double submit too).
+    releaseSoon(hash, sessionId, s?.status === 'confirmed' || result === 'recently_verified' ? ttl.codeConfirmedMs : 0);
     if (!s) return { kind: 'not_recognized', reason: 'unknown' };
+    if (result === 'recently_verified') return { kind: 'recently_verified', session: publicView(s) };
     if (result !== 'confirmed') return { kind: 'not_recognized', reason: result, session: publicView(s) };
     return { kind: 'confirmed', session: publicView(s) };
   }
 
-  async function open(input: { provider: string; callId: string; channel: string }, mode: 'open' | 'reissue', maxReissues = 1): Promise<OpenOutcome> {
+  type OpenInput = { provider: string; callId: string; channel: string; caseId?: string };
+
+  async function open(input: OpenInput, mode: 'open' | 'reissue', maxReissues = 1): Promise<OpenOutcome> {
     const sessionId = newSessionId(input.callId, random.bytes(12).toString('base64url'));
     const callKey = keys.call(input.callId);
     const [code, firstRead] = await Promise.all([claimDid(sessionId, input.callId), redis.hget(callKey, 'current')]);
@@ -156,6 +174,7 @@ export function createSessions(deps: SessionsDeps) {
           sessionId, provider: input.provider, didHash: code.hash, didSealed: did.seal(code.code, sessionId), didTtlMs: deps.didTtlSeconds * 1000,
           sessionTtlMs, callTtlMs: ttl.callMs, maxSessions: MAX_SESSIONS_PER_CALL, channel: input.channel, mode, maxReissues,
           callId: input.callId, readCurrent: current ?? '',
+          caseSealed: input.caseId ? deps.tokenSealer.seal(input.caseId, caseContext(sessionId)) : '',
         },
       );
       if (r.outcome !== 'moved' || attempt >= 5) break;
@@ -188,10 +207,10 @@ export function createSessions(deps: SessionsDeps) {
 
   return {
     /** One pending session per call: opening again while one is pending returns it (same DID). */
-    open: (input: { provider: string; callId: string; channel: string }) => open(input, 'open'),
+    open: (input: OpenInput) => open(input, 'open'),
 
     /** For an expired session: a new session and DID for the same call, at most `maxReissues` times. */
-    reissue: (input: { provider: string; callId: string; channel: string }, maxReissues: number) => open(input, 'reissue', maxReissues),
+    reissue: (input: OpenInput, maxReissues: number) => open(input, 'reissue', maxReissues),
 
     /** The session as it is now (a pending session past its time is expired first). */
     async get(sessionId: string): Promise<SessionView | null> {
@@ -243,7 +262,8 @@ export function createSessions(deps: SessionsDeps) {
       for (let attempt = 0; ; attempt++) {
         const r = await scripts.endCall(redis, { call, current: current ? keys.session(current) : call }, { callTtlMs: ttl.callMs, provider, readCurrent: current ?? '' });
         if (!r.moved) {
-          if (r.sessionId && r.didHash) await scripts.releaseDid(redis, { did: keys.did(r.didHash) }, { sessionId: r.sessionId, keepMs: 0 });
+          // Kept for a late confirmation (until the code expires) when the policy accepts one.
+          if (r.sessionId && r.didHash && lateWindowMs === 0) await scripts.releaseDid(redis, { did: keys.did(r.didHash) }, { sessionId: r.sessionId, keepMs: 0 });
           return { firstTime: r.wasActive, ...(r.sessionId ? { endedSessionId: r.sessionId } : {}) };
         }
         // A session opened between the read and the script: read again (each open bounds how often).

@@ -19,6 +19,7 @@
     ARGV[11] reissues allowed
     ARGV[12] provider call id
     ARGV[13] the current session id the caller read ('' when none)
+    ARGV[14] the case id the provider gave (metadata.caseId), sealed to the new session ('' when none)
   Output:
     {outcome, session id, session hash, store now}; outcome: created | existing | ended | conflict |
     limit | not_expired | no_session | moved (the current session changed since it was read: read again)
@@ -46,6 +47,7 @@ end
 if tonumber(redis.call('HGET', call, 'sessions') or '0') >= tonumber(ARGV[8]) then return {'limit', cur, {}, now} end
 redis.call('HSET', skey, 'sid', sid, 'callId', ARGV[12], 'provider', provider, 'status', 'pending', 'didHash', ARGV[3],
   'didSealed', ARGV[4], 'createdAt', now, 'expiresAt', now + tonumber(ARGV[5]), 'channel', ARGV[9])
+if ARGV[14] ~= '' then redis.call('HSET', skey, 'caseSealed', ARGV[14]) end
 redis.call('PEXPIRE', skey, ARGV[6])
 redis.call('HSET', call, 'provider', provider, 'status', 'active', 'current', sid)
 redis.call('HINCRBY', call, 'sessions', 1)
