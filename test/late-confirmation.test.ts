@@ -108,6 +108,9 @@ describe('late confirmations', () => {
       expect(res.body).toMatchObject({ error: 'code_not_recognized' });
       expect(updatesOf(callSid)).toEqual([]);
       expect(await verification(callSid)).toEqual({ callId: callSid, verified: false });
+      // Too late is a wrong code on the call's session, caused by the device (A9).
+      const wrong = (await timelineOf(a.t, callSid)).find((e) => e.type === 'wrong_did');
+      expect(wrong).toMatchObject({ reason: 'was_call_ended', deviceId: device.deviceId, actor: { type: 'device', id: device.deviceId }, sourceIp: '127.0.0.1' });
     });
 
     it('when an API session was ended with /calls/{id}/end and its code is confirmed 30 s later, then 200 recently_verified, the session stays call_ended, and the route shows the customer and metadata.caseId for 10 minutes (to the client that opened it only)', async () => {

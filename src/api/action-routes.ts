@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { Audit } from '../audit/audit.js';
+import { httpActor, sourceIpOf } from '../audit/http-actor.js';
 import type { ProtectedActions, ProtectedCall } from '../ivr/protected-actions.js';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
@@ -84,7 +85,8 @@ export function mountActionRoutes(router: Router, deps: ActionRouteDeps): void {
       const { error, withinBudget } = refusals.refuse(req, res, { scheme: 'Bearer', reason, message: REFUSED, invalidToken: true });
       if (ours && withinBudget) {
         log.info({ callId, reason }, 'call token refused');
-        await audit.record('token_rejected', { callId, ...(sessionId ? { sessionId } : {}), reason, via: 'api' });
+        // The client is not known from a refused token: where it came from is.
+        await audit.record('token_rejected', { callId, ...(sessionId ? { sessionId } : {}), reason, via: 'api', sourceIp: sourceIpOf(req) });
       }
       throw error;
     };
@@ -104,7 +106,7 @@ export function mountActionRoutes(router: Router, deps: ActionRouteDeps): void {
     const record = await records.read(claims.sessionId);
     if (!record) return refuse('not_api_session', true, claims.sessionId);
     setClient(res, record.clientId);
-    return { callId, customerId: claims.customerId, sessionId: claims.sessionId, locale: record.locale };
+    return { callId, customerId: claims.customerId, sessionId: claims.sessionId, locale: record.locale, by: httpActor(req, { type: 'api-client', id: record.clientId }) };
   }
 
   router.post(

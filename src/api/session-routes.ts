@@ -3,6 +3,7 @@ import type { Audit } from '../audit/audit.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
+import { httpActor } from '../audit/http-actor.js';
 import { callTag, sessionTagOf } from '../store/keys.js';
 import type { RecentlyVerifiedCalls } from '../verification/recently-verified.js';
 import { TERMINAL, type OpenOutcome, type Sessions, type SessionView } from '../verification/sessions.js';
@@ -53,6 +54,9 @@ function caseIdOf(metadata: CreateSessionBody['metadata']): { caseId?: string } 
   return typeof value === 'string' || typeof value === 'number' ? (String(value) ? { caseId: String(value) } : {}) : {};
 }
 
+/** A9: the API client that made this request, and its address. */
+const actorOf = (req: Request, res: Response) => httpActor(req, { type: 'api-client', id: clientOf(res) });
+
 /** Sessions and calls (A5): create, poll, cancel, reissue, call end. */
 export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void {
   const { sessions, audit, metrics, notifier, records, limiter } = deps;
@@ -92,6 +96,7 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
       throw new AppError('bad_request', 'callbackUrl must be an https URL without credentials.');
     }
     const clientId = clientOf(res);
+    const by = httpActor(req, { type: 'api-client', id: clientId });
     const opened = await sessions.open({ provider: body.provider, callId: body.callId, channel: channelOf(clientId), ...caseIdOf(body.metadata) });
     if (opened.kind !== 'created' && opened.kind !== 'existing') throw new AppError('conflict', OPEN_REFUSALS[opened.kind]);
     const { session, did } = opened;
@@ -102,16 +107,16 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     if (opened.kind === 'created') {
       // One label for the API: provider names come from clients, and label values must stay few.
       metrics.sessionsCreated.inc({ channel: 'api' });
-      await audit.record('session_created', { callId: session.callId, ...ids, provider: body.provider, clientId, expiresAt: new Date(session.expiresAt).toISOString() });
+      await audit.record('session_created', { callId: session.callId, ...ids, provider: body.provider, clientId, expiresAt: new Date(session.expiresAt).toISOString(), ...by });
     }
-    await audit.record('did_issued', { callId: session.callId, ...ids });
+    await audit.record('did_issued', { callId: session.callId, ...ids, ...by });
     res.status(opened.kind === 'created' ? 201 : 200).json(createdView(session, did, body.locale));
   });
 
   router.get('/sessions/:sessionId', ...deps.authenticated, bySessionTag, async (req, res) => {
     const session = await owned(req, res);
     const terminal = TERMINAL.has(session.status);
-    await audit.record('loop_iteration', { callId: session.callId, sessionId: session.sessionId, status: session.status, via: 'api' });
+    await audit.record('loop_iteration', { callId: session.callId, sessionId: session.sessionId, status: session.status, via: 'api', ...actorOf(req, res) });
     // A poll may be the first to see an expiry: it records the timeout and fires the callback, once.
     if (terminal) await notifier.notifyTerminal(session);
     const answer: SessionPoll = {
@@ -132,7 +137,7 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     const session = await owned(req, res);
     const status = await sessions.cancel(session.sessionId);
     if (status === null) throw new AppError('not_found', 'No such session.');
-    await notifier.notifyTerminal({ ...session, status });
+    await notifier.notifyTerminal({ ...session, status }, actorOf(req, res));
     res.json({ status } satisfies SessionCanceled);
   });
 
@@ -141,6 +146,7 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     if (expired.status !== 'expired') throw new AppError('conflict', 'Only an expired session can be reissued.');
     await notifier.notifyTerminal(expired);
     const clientId = clientOf(res);
+    const by = httpActor(req, { type: 'api-client', id: clientId });
     const caseId = await deps.recentlyVerified.caseOf(expired.sessionId);
     const reissued = await sessions.reissue({ provider: expired.provider, callId: expired.callId, channel: channelOf(clientId), ...(caseId ? { caseId } : {}) }, deps.maxReissues);
     if (reissued.kind !== 'created' && reissued.kind !== 'existing') throw new AppError('conflict', OPEN_REFUSALS[reissued.kind]);
@@ -152,10 +158,10 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     const ids = { sessionId: session.sessionId };
     if (reissued.kind === 'created') {
       metrics.sessionsCreated.inc({ channel: 'api' });
-      await audit.record('reissued', { callId: session.callId, ...ids, previousSessionId: expired.sessionId });
-      await audit.record('session_created', { callId: session.callId, ...ids, provider: session.provider, clientId, expiresAt: new Date(session.expiresAt).toISOString() });
+      await audit.record('reissued', { callId: session.callId, ...ids, previousSessionId: expired.sessionId, ...by });
+      await audit.record('session_created', { callId: session.callId, ...ids, provider: session.provider, clientId, expiresAt: new Date(session.expiresAt).toISOString(), ...by });
     }
-    await audit.record('did_issued', { callId: session.callId, ...ids });
+    await audit.record('did_issued', { callId: session.callId, ...ids, ...by });
     res.status(reissued.kind === 'created' ? 201 : 200).json(createdView(session, did, locale));
   });
 
@@ -169,7 +175,7 @@ export function mountSessionRoutes(router: Router, deps: SessionRouteDeps): void
     if (ended.firstTime) {
       if (ended.endedSessionId) metrics.sessionOutcomes.inc({ status: 'call_ended' });
       const outcome = await audit.outcomeOf(callId, false);
-      await audit.record('call_ended', { callId, ...(ended.endedSessionId ? { sessionId: ended.endedSessionId } : {}), outcome, via: 'api' });
+      await audit.record('call_ended', { callId, ...(ended.endedSessionId ? { sessionId: ended.endedSessionId } : {}), outcome, via: 'api', ...actorOf(req, res) });
     }
     if (ended.endedSessionId) {
       const session = await sessions.get(ended.endedSessionId);

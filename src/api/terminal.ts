@@ -1,3 +1,4 @@
+import type { HttpActorFields } from '../audit/http-actor.js';
 import type { Audit } from '../audit/audit.js';
 import type { Metrics } from '../audit/metrics.js';
 import type { Logger } from '../log/logger.js';
@@ -52,7 +53,7 @@ export function createTerminalNotifier(deps: TerminalNotifierDeps) {
     }
   }
 
-  async function settle(session: SessionView): Promise<void> {
+  async function settle(session: SessionView, by?: HttpActorFields): Promise<void> {
     if (!TERMINAL.has(session.status)) return;
     if (!(await records.claimTerminal(session.sessionId, clock.now()))) return;
     const ids = { sessionId: session.sessionId };
@@ -62,7 +63,7 @@ export function createTerminalNotifier(deps: TerminalNotifierDeps) {
       await audit.record('timeout', { callId: session.callId, ...ids });
     } else if (session.status === 'canceled') {
       metrics.sessionOutcomes.inc({ status: 'canceled' });
-      await audit.record('canceled', { callId: session.callId, ...ids });
+      await audit.record('canceled', { callId: session.callId, ...ids, ...by });
     }
     const record = await records.read(session.sessionId);
     if (record?.callbackUrl === undefined) return;
@@ -78,9 +79,9 @@ export function createTerminalNotifier(deps: TerminalNotifierDeps) {
    * the API did not open, or an outcome already told. Never throws: the outcome is already decided,
    * telling about it is best effort.
    */
-  async function notifyTerminal(session: SessionView): Promise<void> {
+  async function notifyTerminal(session: SessionView, by?: HttpActorFields): Promise<void> {
     try {
-      await settle(session);
+      await settle(session, by);
     } catch (err) {
       log.warn({ err, sessionId: session.sessionId }, 'could not settle a terminal API session');
     }

@@ -1,11 +1,17 @@
 import type { Request } from 'express';
 import type { Actor } from './events.js';
 
+/** The two fields an event caused by an HTTP actor carries. */
+export interface HttpActorFields {
+  actor: Actor;
+  sourceIp: string;
+}
+
 /**
  * `actor` and `sourceIp` of an event an HTTP caller other than Twilio caused (A9; PCI DSS 10.2.1,
  * 10.2.2: who and from where). The address is Express's `req.ip`, which follows TRUST_PROXY.
  */
-export function httpActor(req: Request, actor: Actor): { actor: Actor; sourceIp: string } {
+export function httpActor(req: Request, actor: Actor): HttpActorFields {
   return { actor, sourceIp: sourceIpOf(req) };
 }
 

@@ -62,7 +62,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
   const localeOf = (call: ProtectedCall, customer: Customer) => catalogue.locale(call.locale ?? customer.locale);
 
   const refuseSms = (call: ProtectedCall) =>
-    audit.record('statement_sms_refused', { callId: call.callId, sessionId: call.sessionId, reason: 'per_call_limit', limit: STATEMENT_SMS_PER_CALL });
+    audit.record('statement_sms_refused', { callId: call.callId, sessionId: call.sessionId, reason: 'per_call_limit', limit: STATEMENT_SMS_PER_CALL, ...call.by });
 
   return {
     async accounts({ customerId, types, signal }) {
@@ -91,7 +91,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
       const locale = localeOf(call, customer);
       const amountSpoken = formatAmount(balance.available, balance.currency, locale);
       const last4Spoken = account.number.spokenLast4();
-      await audit.record('balance_read', { callId: call.callId, sessionId: call.sessionId, accountIndex: call.accountIndex ?? 1 });
+      await audit.record('balance_read', { callId: call.callId, sessionId: call.sessionId, accountIndex: call.accountIndex ?? 1, ...call.by });
       return {
         speech: catalogue.text('balance.result', locale, { last4: last4Spoken, amount: amountSpoken }),
         maskedAccount: account.number.masked(),
@@ -121,7 +121,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
       const ids = { sessionId: call.sessionId, period: chosen.period };
       try {
         const link = await deps.links.issue({ customerId: customer.id, accountId: account.id, period: chosen.period, file: chosen.file, callId: call.callId });
-        await audit.record('statement_link_issued', { callId: call.callId, ...ids, expiresAt: new Date(link.expiresAt).toISOString() });
+        await audit.record('statement_link_issued', { callId: call.callId, ...ids, expiresAt: new Date(link.expiresAt).toISOString(), ...call.by });
         const locale = localeOf(call, customer);
         const body = catalogue.text('statement.sms', locale, {
           month: spokenMonth(chosen.period, locale),
@@ -143,7 +143,7 @@ export function createProtectedActions(deps: ProtectedActionsDeps): ProtectedAct
         await smsLimit.release(call.callId);
         throw err;
       }
-      await audit.record('statement_sms_sent', { callId: call.callId, ...ids, to: maskedFromNumber(customer.mobile.masked()) });
+      await audit.record('statement_sms_sent', { callId: call.callId, ...ids, to: maskedFromNumber(customer.mobile.masked()), ...call.by });
       return { sent: true, maskedMobile: customer.mobile.masked(), last4Spoken: customer.mobile.spokenLast4() };
     },
   };

@@ -1,3 +1,5 @@
+import type { HttpActorFields } from '../audit/http-actor.js';
+
 /**
  * The protected actions a verified call may use, provider-neutral: the Twilio flow (through the
  * engine's `action` effect) and the provider API (`/api/v1/balance`, `/api/v1/statements/sms`)
@@ -15,6 +17,8 @@ export interface ProtectedCall {
   locale?: string;
   /** The turn's budget: the bank, the statement store and the SMS get what is left of it. */
   signal?: AbortSignal;
+  /** A9: who asked over HTTP (an API client) and from where; unset for the Twilio flow. */
+  by?: HttpActorFields;
 }
 
 export interface BalanceAnswer {
