@@ -2,6 +2,7 @@ import { createApp } from './app.js';
 import { buildDeps } from './compose.js';
 import { loadDotEnv } from './config/dotenv.js';
 import { ConfigError, loadConfig } from './config/load.js';
+import { policiesInForce, policiesLine } from './config/policies.js';
 import { FlowError, formatProblem } from './flows/load.js';
 import { createHttpServer, drainServer } from './http/server.js';
 
@@ -22,6 +23,9 @@ async function main(): Promise<void> {
     server.once('error', reject);
   });
   logger.info({ host: config.host, port: config.port, store: config.store.kind, env: config.env }, 'Vaultline IVR listening');
+  // Which outage, late-confirmation and lifetime policies this instance applies, in one line.
+  const policies = policiesInForce(config);
+  logger.info({ policies }, policiesLine(policies));
   // Provider-API sessions whose code ran out unpolled still get their callback.
   const stopSweeper = built.notifier.startSweeper(5000);
   if (!config.isProduction) {
