@@ -111,6 +111,8 @@ async function confirm(did: string): Promise<string> {
   const res = await post('/authenticator/v1/confirmations', 'application/jose', jws);
   switch (res.status) {
     case 200:
+      // LATE_CONFIRMATION_POLICY=recently-verified: the call had just ended; an agent of the call-back sees it.
+      if ((res.body as { status?: unknown }).status === 'recently_verified') return 'Confirmed after the call ended: it is marked recently verified for 10 minutes.';
       return 'Confirmed: the call is being redirected.';
     case 422:
       throw new Refused('That code was not recognized. (Wrong, expired, already used, or its call has ended.)');
