@@ -1,4 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cryptoRandom } from '../src/shared/clock.js';
+import { createSealer } from '../src/shared/seal.js';
+import { createStore } from '../src/store/client.js';
+import { createKeys } from '../src/store/keys.js';
+import { createDidCodec } from '../src/verification/did.js';
+import { createRecentlyVerified } from '../src/verification/recently-verified.js';
+import { createSessions } from '../src/verification/sessions.js';
 import { enrollDevice } from './support/authenticator.js';
 import { caller, spokenCode } from './support/app.js';
 import { newProviderCallId, startApiTestApp, type ApiTestApp, type ClientId } from './support/api-app.js';
@@ -212,5 +219,35 @@ describe('late confirmations', () => {
       expect(late).toMatchObject({ policy: 'ignore', result: 'ignored', via: 'intercept' });
       expect(await verification(call.callSid)).toEqual({ callId: call.callSid, verified: false });
     });
+  });
+});
+
+describe('late confirmations on the embedded store (npm start)', () => {
+  it('when a session\'s call ended and its code is confirmed right after, then the same scripts accept it and mark the call with the sealed case id', async () => {
+    const store = await createStore({ kind: 'embedded' });
+    try {
+      const keys = createKeys('late:');
+      const sealer = createSealer(Buffer.alloc(32, 1), 'call-token');
+      const did = createDidCodec({ secret: Buffer.alloc(32, 2), length: 6, random: cryptoRandom });
+      const sessions = createSessions({ redis: store.redis, keys, random: cryptoRandom, did, tokenSealer: sealer, didTtlSeconds: 300, lateConfirmationPolicy: 'recently-verified' });
+      const marks = createRecentlyVerified({ redis: store.redis, keys, sealer });
+      const opened = await sessions.open({ provider: 'agent-desktop', callId: 'call-embedded-1', channel: 'api:genesys', caseId: 'CASE-7' });
+      if (opened.kind !== 'created') throw new Error(`session not created: ${opened.kind}`);
+      await sessions.endCall('call-embedded-1', 'agent-desktop');
+      const outcome = await sessions.confirmByDid(opened.did, { customerId: 'cust_001', deviceId: 'dev_embedded1' });
+      expect(outcome.kind).toBe('recently_verified');
+      expect((await sessions.get(opened.session.sessionId))?.status).toBe('call_ended');
+      const mark = await marks.of('call-embedded-1');
+      expect(mark).toMatchObject({ customerId: 'cust_001', caseId: 'CASE-7', channel: 'api:genesys' });
+      expect((mark?.expiresAt ?? 0) - (mark?.at ?? 0)).toBe(10 * 60 * 1000);
+      // Once only: the same code again is no second late confirmation.
+      expect((await sessions.confirmByDid(opened.did, { customerId: 'cust_001', deviceId: 'dev_embedded2' })).kind).toBe('not_recognized');
+      // The case id is sealed in the store, never in clear.
+      const raw = await store.redis.hgetall(keys.session(opened.session.sessionId));
+      expect(JSON.stringify(raw)).not.toContain('CASE-7');
+      expect(JSON.stringify(await store.redis.hgetall(keys.recentlyVerified('call-embedded-1')))).not.toContain('CASE-7');
+    } finally {
+      await store.close();
+    }
   });
 });
