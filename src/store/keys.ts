@@ -49,6 +49,10 @@ export const ttl = {
   idempotencyInFlightMs: 60 * 1000,
   /** /readyz's write probe: outlives the probe's cache, never piles up. */
   writeProbeMs: 10 * 1000,
+  /** A compliance console session with no request (DESIGN A11: 15 minutes idle). */
+  consoleIdleMs: 15 * 60 * 1000,
+  /** A console session however active: a reviewer signs in again after a working day. */
+  consoleMaxMs: 10 * 3600 * 1000,
 } as const;
 
 export function createKeys(prefix: string) {
@@ -111,6 +115,8 @@ export function createKeys(prefix: string) {
     apiSession: (sessionId: string) => `${prefix}c:{${sessionTagOf(sessionId)}}:ses:${sessionId}:api`,
     /** Sorted set: API sessions with a callback URL, scored by expiry, swept to notify an expiry nobody polled. */
     apiCallbackDue: () => `${prefix}api:cbdue`,
+    /** String (JSON), PX = idle expiry: a compliance console session, under the hash of its id (never the id). */
+    consoleSession: (idHash: string) => `${prefix}console:s:${idHash}`,
     /** String, PX: /readyz's write probe (a replica refuses it: a ping alone would pass there). */
     writeProbe: () => `${prefix}readyz`,
     /** Set of API session ids by provider call (provider + call id). */

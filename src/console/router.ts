@@ -1,0 +1,232 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { Audit } from '../audit/audit.js';
+import { CALL_OUTCOMES } from '../audit/events.js';
+import { sourceIpOf } from '../audit/http-actor.js';
+import type { Logger } from '../log/logger.js';
+import { AppError } from '../shared/errors.js';
+import { streamNdjson } from './export.js';
+import type { ConsoleSessions } from './sessions.js';
+import type { SignInLimit } from './sign-in-limit.js';
+import { timelineRows } from './timeline.js';
+
+export interface ConsoleRouterDeps {
+  sessions: ConsoleSessions;
+  limit: SignInLimit;
+  /** AUDIT_REVIEWERS' check (src/audit/reviewers.ts). */
+  checkReviewer: (name: string, secret: string) => { name: string } | undefined;
+  audit: Audit;
+  logger: Logger;
+  /** The path PUBLIC_BASE_URL puts before every route ('' or '/prefix'): cookies are scoped to the public path. */
+  basePath: string;
+}
+
+const SESSION_COOKIE = '__Secure-vl_console';
+const SIGN_IN_COOKIE = '__Secure-vl_console_sign_in';
+const CSRF_HEADER = 'x-csrf-token';
+
+/**
+ * DESIGN A11's strict policy: every script, style and request from this origin, nothing inline
+ * (the pages fill themselves with DOM APIs and textContent), never framed, forms post only here.
+ */
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const iso = z.iso.datetime({ offset: true });
+const customerId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/);
+const searchQuery = z.strictObject({
+  from: iso.optional(),
+  to: iso.optional(),
+  outcome: z.enum(CALL_OUTCOMES).optional(),
+  verified: z.enum(['true', 'false']).optional(),
+  customerId: customerId.optional(),
+  cursor: z.string().max(512).optional(),
+});
+const rangeQuery = z.strictObject({ from: iso, to: iso });
+const signInBody = z.strictObject({ name: z.string().min(1).max(64), secret: z.string().min(1).max(256) });
+const exportForm = z.strictObject({ from: iso, to: iso, csrf: z.string().max(128) });
+const callIdParam = z.string().regex(/^[A-Za-z0-9._:@+=-]{1,128}$/);
+
+/**
+ * The compliance console (DESIGN A11), mounted at `/console` in every environment. Pages are plain
+ * files under public/; everything they show comes from `/console/api/*`, behind a store-kept
+ * session. Every read is itself an audit event with the reviewer as actor.
+ */
+export function createConsoleRouter(deps: ConsoleRouterDeps): Router {
+  const { sessions, audit } = deps;
+  const log = deps.logger.child({ component: 'console' });
+  const publicDir = resolve(dirname(fileURLToPath(import.meta.url)), 'public');
+  const page = (name: string) => readFileSync(resolve(publicDir, name));
+  const signInPage = page('sign-in.html');
+  const consolePage = page('console.html');
+  const cookiePath = `${deps.basePath}/console`;
+  const cookieOptions = { path: cookiePath, httpOnly: true, secure: true, sameSite: 'strict' } as const;
+
+  const router = Router();
+  router.use((_req, res, next) => {
+    res.set({
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+      'X-Frame-Options': 'DENY',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    });
+    next();
+  });
+
+  const sendPage = (res: Response, body: Buffer) => res.type('html').send(body);
+  const reviewerOf = (res: Response) => res.locals.consoleSession as { id: string; reviewer: string };
+  const asReviewer = (req: Request, res: Response) => ({ actor: { type: 'reviewer', id: reviewerOf(res).reviewer } as const, sourceIp: sourceIpOf(req) });
+
+  /** The session of the request's cookie, its idle time restarted; otherwise `refuse`. */
+  const withSession =
+    (refuse: (res: Response) => void): RequestHandler =>
+    async (req, res, next) => {
+      const id = cookieOf(req, SESSION_COOKIE);
+      const session = id === undefined ? undefined : await sessions.touch(id);
+      if (!session) {
+        if (id !== undefined) res.clearCookie(SESSION_COOKIE, cookieOptions);
+        refuse(res);
+        return;
+      }
+      res.locals.consoleSession = session;
+      next();
+    };
+  const apiSession = withSession(() => {
+    throw new AppError('unauthorized', 'Your console session has ended (signed out, or 15 minutes without activity). Sign in again.');
+  });
+  // Relative, so the redirect stays under PUBLIC_BASE_URL's path prefix behind a proxy.
+  const pageSession = (toSignIn: string) => withSession((res) => res.redirect(303, toSignIn));
+  const csrf =
+    (sent: (req: Request) => string | undefined): RequestHandler =>
+    (req, res, next) => {
+      if (!sessions.sameToken(sent(req), sessions.csrfToken(reviewerOf(res).id))) {
+        throw new AppError('forbidden', 'This page is out of date: reload it.');
+      }
+      next();
+    };
+  const csrfHeader = csrf((req) => req.get(CSRF_HEADER));
+
+  // Pages. `/console` and `/console/` resolve a relative redirect differently.
+  router.get('/', (req, res) => res.redirect(303, req.originalUrl.split('?')[0]?.endsWith('/') ? 'calls' : 'console/calls'));
+  router.get('/sign-in', (_req, res) => sendPage(res, signInPage));
+  router.get('/calls', pageSession('sign-in'), (_req, res) => sendPage(res, consolePage));
+  router.use('/assets', express.static(resolve(publicDir, 'assets'), { index: false, redirect: false }));
+
+  const api = Router();
+  router.use('/api', api);
+  // Defence in depth beside SameSite=Strict and the tokens: a browser that says the request comes
+  // from another site is refused before anything is read.
+  api.use((req, _res, next) => {
+    if (req.get('sec-fetch-site') === 'cross-site') throw new AppError('forbidden', 'Cross-site requests are refused.');
+    next();
+  });
+
+  // Sign-in is CSRF-safe too (no signing a browser into someone's session): the form's token is
+  // bound to a nonce in a cookie only this origin's pages can have had set.
+  api.get('/sign-in-token', (_req, res) => {
+    const nonce = sessions.newNonce();
+    res.cookie(SIGN_IN_COOKIE, nonce, { ...cookieOptions, maxAge: 3600_000 });
+    res.json({ csrf: sessions.signInToken(nonce) });
+  });
+
+  api.post('/sign-in', express.json({ limit: '4kb' }), async (req, res) => {
+    const nonce = cookieOf(req, SIGN_IN_COOKIE);
+    if (nonce === undefined || !sessions.sameToken(req.get(CSRF_HEADER), sessions.signInToken(nonce))) {
+      throw new AppError('forbidden', 'The sign-in page is out of date: reload it and sign in again.');
+    }
+    const { name, secret } = signInBody.parse(req.body);
+    const sourceIp = sourceIpOf(req);
+    const reservation = await deps.limit.reserve(name, sourceIp);
+    const reviewer = deps.checkReviewer(name, secret);
+    if (!reviewer) {
+      // Not the name: a secret typed into the wrong field would land in the log.
+      log.warn({ sourceIp }, 'console sign-in refused: wrong reviewer name or secret');
+      throw new AppError('unauthorized', 'Wrong reviewer name or secret.');
+    }
+    await reservation.release();
+    const session = await sessions.open(reviewer.name);
+    log.info({ reviewer: reviewer.name, sourceIp }, 'console sign-in');
+    res.clearCookie(SIGN_IN_COOKIE, cookieOptions);
+    res.cookie(SESSION_COOKIE, session.id, cookieOptions);
+    res.json({ reviewer: reviewer.name, csrf: sessions.csrfToken(session.id) });
+  });
+
+  api.get('/session', apiSession, (_req, res) => {
+    const { id, reviewer } = reviewerOf(res);
+    res.json({ reviewer, csrf: sessions.csrfToken(id) });
+  });
+
+  api.post('/sign-out', apiSession, csrfHeader, async (req, res) => {
+    const { id, reviewer } = reviewerOf(res);
+    await sessions.end(id);
+    log.info({ reviewer, sourceIp: sourceIpOf(req) }, 'console sign-out');
+    res.clearCookie(SESSION_COOKIE, cookieOptions);
+    res.status(204).end();
+  });
+
+  api.get('/calls', apiSession, csrfHeader, async (req, res) => {
+    const q = searchQuery.parse(req.query);
+    const result = await audit.searchCalls({
+      ...(q.from ? { from: q.from } : {}),
+      ...(q.to ? { to: q.to } : {}),
+      ...(q.outcome ? { outcome: q.outcome } : {}),
+      ...(q.verified ? { verified: q.verified === 'true' } : {}),
+      ...(q.customerId ? { customerId: q.customerId } : {}),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+    await audit.record('audit_viewed', { subject: 'calls', count: result.calls.length, ...asReviewer(req, res) });
+    res.json(result);
+  });
+
+  api.get('/calls/:callId/events', apiSession, csrfHeader, async (req, res) => {
+    const callId = callIdParam.safeParse(req.params.callId);
+    const events = callId.success ? await audit.timeline(callId.data) : undefined;
+    if (!callId.success || !events) throw new AppError('not_found', 'No such call in the audit trail.');
+    await audit.record('audit_viewed', { subject: `call:${callId.data}`, count: events.length, ...asReviewer(req, res) });
+    res.json({ callId: callId.data, rows: timelineRows(events) });
+  });
+
+  api.get('/verify', apiSession, csrfHeader, async (req, res) => {
+    const range = rangeQuery.parse(req.query);
+    const result = await audit.verify(range);
+    await audit.record('audit_viewed', { subject: 'audit_chain', count: result.checked, ...asReviewer(req, res) });
+    res.json(result);
+  });
+
+  // A form post, so the browser downloads the stream to disk as it comes (a fetch would hold it all in memory).
+  api.post(
+    '/export',
+    express.urlencoded({ extended: false, limit: '4kb' }),
+    withSession((res) => res.redirect(303, '../sign-in')),
+    csrf((req) => (typeof req.body?.csrf === 'string' ? req.body.csrf : undefined)),
+    async (req, res) => {
+      const { from, to } = exportForm.parse(req.body);
+      // Recorded before the first byte: an export that cannot be audited is not served.
+      await audit.record('audit_exported', { subject: 'events', ...asReviewer(req, res) });
+      res.status(200).set({
+        'Content-Type': 'application/x-ndjson; charset=utf-8',
+        'Content-Disposition': `attachment; filename="audit-${from.slice(0, 10)}-${to.slice(0, 10)}.ndjson"`,
+      });
+      await streamNdjson(res, audit.exportEvents({ from, to }), log);
+    },
+  );
+
+  return router;
+}
+
+/** One cookie's value from the Cookie header (no cookie-parser for two cookies). */
+function cookieOf(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      const value = part.slice(i + 1).trim();
+      return value === '' ? undefined : value;
+    }
+  }
+  return undefined;
+}
