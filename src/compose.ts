@@ -48,6 +48,8 @@ import { createSessions } from './verification/sessions.js';
 import { perSecondLimits } from './api/rate-limit.js';
 import { createProviderApiRouter } from './api/router.js';
 import { createTerminalNotifier, type TerminalNotifier } from './api/terminal.js';
+import { createReviewerCheck } from './audit/reviewers.js';
+import { createConsole } from './console/index.js';
 
 /** What tests (and benchmarks) may replace; production passes none of these. */
 export interface Overrides {
@@ -284,6 +286,9 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     reservedProviders: APP_PROVIDERS,
     limits: perSecondLimits(config.apiRateLimits),
   });
+  // The compliance console (A11), in every environment: reviewers sign in with AUDIT_REVIEWERS.
+  const reviewers = { publicBaseUrl: config.publicBaseUrl, dataSecret: config.dataSecret, checkReviewer: createReviewerCheck(config.auditReviewers) };
+  appRouters['/console'] = createConsole({ ...reviewers, audit, redis: store.redis, keys, clock, random, logger }).router;
   const actions = createIvrActions({ actions: protectedActions, sessions, verifyToken: (t, e) => callTokens.verify(t, e), audit, logger });
   const effects = createEffects({ sessions, audit, metrics, actions, clock });
   const driver = createIvrDriver({ engine: liveEngine, effects });

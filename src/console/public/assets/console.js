@@ -1,6 +1,6 @@
 /* global document, location */
 // The compliance console. Everything shown comes from api/* and goes into the page with
-// textContent (never innerHTML): a value in an event can never become markup or script.
+// textContent, never parsed as markup: a value in an event can never become markup or script.
 const $ = (id) => document.getElementById(id);
 let csrf = '';
 /** The last search run: its filters (for Next page) and its days (for export and verify). */

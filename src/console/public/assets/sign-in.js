@@ -1,5 +1,5 @@
 /* global document, location */
-// The console's sign-in page. No data is ever written with innerHTML: text goes in with textContent.
+// The console's sign-in page. Text goes into the page with textContent only, never parsed as markup.
 const $ = (id) => document.getElementById(id);
 let csrf = '';
 
