@@ -67,8 +67,8 @@ export function timelineRows(events: readonly AuditEvent[]): TimelineRow[] {
       event: LABELS[e.type] ?? e.type,
       // A call's end carries its outcome (contained, transferred, abandoned); any other event its ECS one.
       outcome: typeof fields.outcome === 'string' ? fields.outcome : EVENT_OUTCOME[e.type],
-      // Events with no HTTP actor were caused by the call itself (Twilio's webhooks) or the IVR.
-      actor: actor ? (actor.type === actor.id ? actor.type : `${actor.type} ${actor.id}`) : 'IVR',
+      // Only events an HTTP caller other than Twilio caused name one (A9); the rest show none rather than a guess.
+      actor: actor ? (actor.type === actor.id ? actor.type : `${actor.type} ${actor.id}`) : '—',
       details,
     };
   });
