@@ -254,12 +254,13 @@ describe('reading the trail through the console', () => {
     expect(exported.text).not.toContain('4155550777');
 
     const reads = (await auditReads()).filter((e) => (e as { sourceIp?: string }).sourceIp === address);
+    // Subjects as /admin/v1 writes them (src/audit/reads.ts): the search as asked, the call, the range.
     expect(reads.map((e) => [e.type, (e as { subject: string }).subject])).toEqual([
-      ['audit_viewed', 'calls'],
-      ['audit_viewed', 'calls'],
+      ['audit_viewed', `calls?from=${from}&to=${to}&outcome=transferred&verified=false`],
+      ['audit_viewed', `calls?from=${from}&to=${to}&outcome=contained`],
       ['audit_viewed', `call:${call.callSid}`],
-      ['audit_viewed', 'audit_chain'],
-      ['audit_exported', 'events'],
+      ['audit_viewed', `verify:${from}/${to}`],
+      ['audit_exported', `export:${from}/${to}`],
     ]);
     for (const e of reads) expect(e).toMatchObject({ actor: { type: 'reviewer', id: 'alice' }, sourceIp: address });
     // Reads belong to no call's timeline.

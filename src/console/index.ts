@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { Audit } from '../audit/audit.js';
+import { createAuditedReads } from '../audit/reads.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock, Random } from '../shared/clock.js';
 import type { RedisClient } from '../store/client.js';
@@ -29,7 +30,7 @@ export function createConsole(deps: ConsoleDeps): { router: Router } {
       sessions: createConsoleSessions({ redis, keys, clock, random: deps.random, dataSecret: deps.dataSecret }),
       limit: createSignInLimit({ redis, keys, clock }),
       checkReviewer: deps.checkReviewer,
-      audit: deps.audit,
+      reads: createAuditedReads(deps.audit),
       logger: deps.logger,
       // Routes are served at /…, the browser sees PUBLIC_BASE_URL + route: cookies follow the public path.
       basePath: new URL(deps.publicBaseUrl).pathname.replace(/\/+$/, ''),

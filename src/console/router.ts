@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { Audit } from '../audit/audit.js';
-import { CALL_OUTCOMES } from '../audit/events.js';
 import { sourceIpOf } from '../audit/http-actor.js';
+import type { AuditedReads, ReadBy } from '../audit/reads.js';
+import { callsQuery, rangeQuery } from '../http/audit-routes.js';
 import type { Logger } from '../log/logger.js';
 import { AppError } from '../shared/errors.js';
-import { streamNdjson } from './export.js';
 import type { ConsoleSessions } from './sessions.js';
 import type { SignInLimit } from './sign-in-limit.js';
 import { timelineRows } from './timeline.js';
@@ -18,7 +19,8 @@ export interface ConsoleRouterDeps {
   limit: SignInLimit;
   /** AUDIT_REVIEWERS' check (src/audit/reviewers.ts). */
   checkReviewer: (name: string, secret: string) => { name: string } | undefined;
-  audit: Audit;
+  /** The trail's reads, each recorded as it is served (src/audit/reads.ts, shared with /admin/v1). */
+  reads: AuditedReads;
   logger: Logger;
   /** The path PUBLIC_BASE_URL puts before every route ('' or '/prefix'): cookies are scoped to the public path. */
   basePath: string;
@@ -34,19 +36,7 @@ const CSRF_HEADER = 'x-csrf-token';
  */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const iso = z.iso.datetime({ offset: true });
-const customerId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/);
-const searchQuery = z.strictObject({
-  from: iso.optional(),
-  to: iso.optional(),
-  outcome: z.enum(CALL_OUTCOMES).optional(),
-  verified: z.enum(['true', 'false']).optional(),
-  customerId: customerId.optional(),
-  cursor: z.string().max(512).optional(),
-});
-const rangeQuery = z.strictObject({ from: iso, to: iso });
 const signInBody = z.strictObject({ name: z.string().min(1).max(64), secret: z.string().min(1).max(256) });
-const exportForm = z.strictObject({ from: iso, to: iso, csrf: z.string().max(128) });
 const callIdParam = z.string().regex(/^[A-Za-z0-9._:@+=-]{1,128}$/);
 
 /**
@@ -55,7 +45,7 @@ const callIdParam = z.string().regex(/^[A-Za-z0-9._:@+=-]{1,128}$/);
  * session. Every read is itself an audit event with the reviewer as actor.
  */
 export function createConsoleRouter(deps: ConsoleRouterDeps): Router {
-  const { sessions, audit } = deps;
+  const { sessions, reads } = deps;
   const log = deps.logger.child({ component: 'console' });
   const publicDir = resolve(dirname(fileURLToPath(import.meta.url)), 'public');
   const page = (name: string) => readFileSync(resolve(publicDir, name));
@@ -80,7 +70,7 @@ export function createConsoleRouter(deps: ConsoleRouterDeps): Router {
 
   const sendPage = (res: Response, body: Buffer) => res.type('html').send(body);
   const reviewerOf = (res: Response) => res.locals.consoleSession as { id: string; reviewer: string };
-  const asReviewer = (req: Request, res: Response) => ({ actor: { type: 'reviewer', id: reviewerOf(res).reviewer } as const, sourceIp: sourceIpOf(req) });
+  const asReviewer = (req: Request, res: Response): ReadBy => ({ actor: { type: 'reviewer', id: reviewerOf(res).reviewer }, sourceIp: sourceIpOf(req) });
 
   /** The session of the request's cookie, its idle time restarted; otherwise `refuse`. */
   const withSession =
@@ -169,33 +159,21 @@ export function createConsoleRouter(deps: ConsoleRouterDeps): Router {
     res.status(204).end();
   });
 
+  // The same parameters as GET /admin/v1/calls, …/audit/verify and …/audit/export (A11).
   api.get('/calls', apiSession, csrfHeader, async (req, res) => {
-    const q = searchQuery.parse(req.query);
-    const result = await audit.searchCalls({
-      ...(q.from ? { from: q.from } : {}),
-      ...(q.to ? { to: q.to } : {}),
-      ...(q.outcome ? { outcome: q.outcome } : {}),
-      ...(q.verified ? { verified: q.verified === 'true' } : {}),
-      ...(q.customerId ? { customerId: q.customerId } : {}),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
-    });
-    await audit.record('audit_viewed', { subject: 'calls', count: result.calls.length, ...asReviewer(req, res) });
-    res.json(result);
+    const q = callsQuery.parse(req.query);
+    res.json(await reads.searchCalls(defined(q), asReviewer(req, res)));
   });
 
   api.get('/calls/:callId/events', apiSession, csrfHeader, async (req, res) => {
     const callId = callIdParam.safeParse(req.params.callId);
-    const events = callId.success ? await audit.timeline(callId.data) : undefined;
+    const events = callId.success ? await reads.timeline(callId.data, asReviewer(req, res)) : undefined;
     if (!callId.success || !events) throw new AppError('not_found', 'No such call in the audit trail.');
-    await audit.record('audit_viewed', { subject: `call:${callId.data}`, count: events.length, ...asReviewer(req, res) });
     res.json({ callId: callId.data, rows: timelineRows(events) });
   });
 
   api.get('/verify', apiSession, csrfHeader, async (req, res) => {
-    const range = rangeQuery.parse(req.query);
-    const result = await audit.verify(range);
-    await audit.record('audit_viewed', { subject: 'audit_chain', count: result.checked, ...asReviewer(req, res) });
-    res.json(result);
+    res.json(await reads.verify(rangeQuery.parse(req.query), asReviewer(req, res)));
   });
 
   // A form post, so the browser downloads the stream to disk as it comes (a fetch would hold it all in memory).
@@ -205,18 +183,32 @@ export function createConsoleRouter(deps: ConsoleRouterDeps): Router {
     withSession((res) => res.redirect(303, '../sign-in')),
     csrf((req) => (typeof req.body?.csrf === 'string' ? req.body.csrf : undefined)),
     async (req, res) => {
-      const { from, to } = exportForm.parse(req.body);
-      // Recorded before the first byte: an export that cannot be audited is not served.
-      await audit.record('audit_exported', { subject: 'events', ...asReviewer(req, res) });
+      const { csrf: _token, ...asked } = (req.body ?? {}) as Record<string, unknown>;
+      const range = rangeQuery.parse(asked);
+      const who = asReviewer(req, res);
+      // Recorded (and the first batch read) before the first byte: an export that cannot be audited is not served.
+      const lines = await reads.exportNdjson(range, who);
       res.status(200).set({
         'Content-Type': 'application/x-ndjson; charset=utf-8',
-        'Content-Disposition': `attachment; filename="audit-${from.slice(0, 10)}-${to.slice(0, 10)}.ndjson"`,
+        'Content-Disposition': `attachment; filename="audit-${range.from.toISOString().slice(0, 10)}-${range.to.toISOString().slice(0, 10)}.ndjson"`,
       });
-      await streamNdjson(res, audit.exportEvents({ from, to }), log);
+      try {
+        // Back-pressure from the socket: one keyset batch in memory at a time. A failure destroys the
+        // response, so the download is cut short without its export_end line instead of looking complete.
+        await pipeline(Readable.from(lines, { objectMode: false }), res);
+      } catch (err) {
+        if (req.destroyed) log.info({ reviewer: who.actor.id }, 'console export stopped: the browser went away');
+        else log.warn({ err, reviewer: who.actor.id }, 'console export cut: the trail could not be read to the end');
+      }
     },
   );
 
   return router;
+}
+
+/** zod leaves `key: undefined` for an absent optional; the search's types want it left out. */
+function defined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }
 
 /** One cookie's value from the Cookie header (no cookie-parser for two cookies). */
