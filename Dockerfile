@@ -16,6 +16,15 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && rm -rf dist/dev dist/telephony/simulator
 
+# tools: the owner's command-line tools (`npm run audit -- migrate | retain | verify`, run by compose's
+# one-shot audit-migrate service and the daily retain), with tsx; never the image the app runs.
+FROM deps AS tools
+COPY tsconfig.json ./
+COPY src ./src
+COPY scripts ./scripts
+USER node
+ENTRYPOINT ["npm", "run", "--silent"]
+
 # prod-deps: production dependencies only, installed apart so no dev tooling (tsx, ioredis-mock,
 # fast-xml-parser, the test and lint tools) reaches the image.
 FROM ${NODE_IMAGE} AS prod-deps

@@ -8,12 +8,13 @@ import { parseDockerfile } from './support/dockerfile.js';
 
 interface Service {
   image?: string;
-  build?: unknown;
+  build?: { target?: string } | string;
   user?: string;
   command?: string[] | string;
   environment?: Record<string, string>;
   ports?: string[];
   healthcheck?: { test: unknown };
+  volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   restart?: string;
 }
@@ -92,6 +93,40 @@ describe('docker-compose.yml against the settings', () => {
     expect(init).toMatch(/mc admin policy attach root vaultline-statements --user/);
     const policy = JSON.parse(readFileSync('deploy/minio/statements-policy.json', 'utf8')) as { Statement: { Action: string[] }[] };
     expect(policy.Statement.flatMap((s) => s.Action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+  });
+
+  it('when the audit trail is stored, then PostgreSQL keeps it on a volume, one-shots make its roles and table, and the app connects as the insert/select role', () => {
+    const postgres = services.postgres ?? {};
+    expect(postgres.image).toMatch(/^postgres:1[5-9]\b/);
+    expect(postgres.volumes).toContain('audit-data:/var/lib/postgresql/data');
+    expect(postgres.ports ?? []).toEqual([]);
+    // The superuser's password: only the server and the roles one-shot, never the app or the migrate step.
+    const holders = Object.entries(services).filter(([, s]) => Object.values(s.environment ?? {}).some((v) => String(v).includes('${POSTGRES_PASSWORD'))).map(([n]) => n);
+    expect(holders.sort()).toEqual(['postgres', 'postgres-init']);
+
+    // postgres-init: the roles script, as the superuser; the script makes neither role a superuser.
+    const init = services['postgres-init'] ?? {};
+    expect(init.restart).toBe('no');
+    expect(init.volumes).toContain('./deploy/postgres:/init:ro');
+    expect(init.command).toEqual(['psql', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-f', '/init/audit-roles.sql']);
+    const script = readFileSync('deploy/postgres/audit-roles.sql', 'utf8');
+    for (const role of ['vaultline_owner', 'vaultline_app']) expect(script).toMatch(new RegExp(`ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`));
+    expect(script).toMatch(/CREATE DATABASE vaultline OWNER vaultline_owner/);
+
+    // audit-migrate: `npm run audit -- migrate` in the Dockerfile's tools stage, as the owner, granting the app's role.
+    const migrate = services['audit-migrate'] ?? {};
+    expect(migrate.restart).toBe('no');
+    const target = typeof migrate.build === 'object' ? migrate.build.target : undefined;
+    const tools = parseDockerfile(readFileSync('Dockerfile', 'utf8')).find((s) => s.name === target);
+    expect(tools?.steps.find((s) => s.instruction === 'ENTRYPOINT')?.args).toBe('["npm", "run", "--silent"]');
+    expect(tools?.steps.some((s) => s.instruction === 'COPY' && s.args === 'scripts ./scripts')).toBe(true);
+    expect(migrate.command).toEqual(['audit', '--', 'migrate', '--app-role', 'vaultline_app']);
+    expect(migrate.environment?.AUDIT_DATABASE_URL).toMatch(/^postgres:\/\/vaultline_owner:\$\{AUDIT_DB_OWNER_PASSWORD:\?[^}]*\}@postgres:5432\/vaultline$/);
+    expect(migrate.depends_on).toEqual({ 'postgres-init': { condition: 'service_completed_successfully' } });
+
+    // The app: the role migrate granted INSERT and SELECT, and only once the table is there.
+    expect(appEnv.AUDIT_DATABASE_URL).toMatch(/^postgres:\/\/vaultline_app:\$\{AUDIT_DB_APP_PASSWORD:\?[^}]*\}@postgres:5432\/vaultline$/);
+    expect(app.depends_on?.['audit-migrate']).toEqual({ condition: 'service_completed_successfully' });
   });
 
   it('when Redis starts, then it keeps an append-only file fsynced every second, never evicts and asks for a password', () => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,7 +11,7 @@ import { freePort } from './redis-server.js';
  * so as root the binaries run as the `postgres` user (runuser), in a directory that user owns.
  */
 export interface PostgresServer {
-  /** Superuser (the owner of everything it creates) connection string. */
+  /** Superuser (the owner of everything it creates) connection string, its password included. */
   url: string;
   port: number;
   /** Stops the server, keeping its data (an outage); `start()` brings it back on the same port. */
@@ -53,7 +53,12 @@ function postmasterPid(data: string): number | undefined {
   }
 }
 
-export async function startPostgresServer(): Promise<PostgresServer> {
+/**
+ * `superuser` names the cluster's superuser (default vaultline_owner); with `password` it has one
+ * and every connection must give its password (scram-sha-256), as on a real server.
+ */
+export async function startPostgresServer(options: { superuser?: string; password?: string } = {}): Promise<PostgresServer> {
+  const superuser = options.superuser ?? OWNER;
   const bins = postgresBinaries();
   if (!bins) {
     throw new Error(
@@ -62,19 +67,28 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     );
   }
   const dir = mkdtempSync(join(tmpdir(), 'vaultline-pg-'));
+  let chown = (_path: string) => undefined as void;
   if (asRoot) {
     const ids = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     const gids = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
     if (ids.status !== 0) throw new Error('running as root, PostgreSQL needs a `postgres` user to run as (it refuses root)');
-    chownSync(dir, Number(ids.stdout.trim()), Number(gids.stdout.trim()));
+    chown = (path) => chownSync(path, Number(ids.stdout.trim()), Number(gids.stdout.trim()));
+    chown(dir);
   }
   const data = join(dir, 'data');
-  const [initCmd, initArgs] = command(bins.initdb, ['-D', data, '-U', OWNER, '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+  const auth = ['--auth=trust'];
+  if (options.password !== undefined) {
+    const pwfile = join(dir, 'pwfile');
+    writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
+    chown(pwfile);
+    auth.splice(0, 1, '--auth=scram-sha-256', `--pwfile=${pwfile}`);
+  }
+  const [initCmd, initArgs] = command(bins.initdb, ['-D', data, '-U', superuser, ...auth, '-E', 'UTF8', '--no-sync', '--no-instructions']);
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
 
   const port = await freePort();
-  const url = `postgres://${OWNER}@127.0.0.1:${port}/postgres`;
+  const url = `postgres://${encodeURIComponent(superuser)}${options.password === undefined ? '' : `:${encodeURIComponent(options.password)}`}@127.0.0.1:${port}/postgres`;
   let child: ChildProcess | undefined;
 
   const start = async () => {
