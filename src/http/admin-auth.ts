@@ -37,7 +37,7 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 export function createAdminAuth(deps: { adminApiKey: string; reviewers: readonly Reviewer[]; logger: Logger; clock: Clock }): AdminAuth {
   const adminDigest = sha256(deps.adminApiKey);
   const reviewer = createReviewerCheck(deps.reviewers);
-  const refusals = createCredentialRefusals({ clock: deps.clock, logger: deps.logger.child({ component: 'admin-auth' }) });
+  const refusals = createCredentialRefusals({ clock: deps.clock, logger: deps.logger });
 
   const isAdmin = (req: Request) => {
     const m = /^Bearer[ ]+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
