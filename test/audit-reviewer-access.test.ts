@@ -168,6 +168,7 @@ describe('a named reviewer', () => {
     expect(session.status).toBe(401);
     expect((await request(t.app).post('/api/v1/calls/reviewer-call-1/end').set(alice)).status).toBe(401);
     expect((await request(t.app).get('/api/v1/sessions/ses_AAAAAAAAAAAAAAAAAAAAAA_reviewer1').set(alice)).status).toBe(401);
+    expect((await request(t.app).get('/api/v1/calls/reviewer-call-1/verification').set(alice)).status).toBe(401);
 
     await t.built.deps.audit.drainNow();
     // Only the admin's own enrolment above was recorded; the device is still there.

@@ -239,7 +239,10 @@ describe('the audit routes on the embedded PGlite', () => {
   beforeAll(async () => {
     sql = pgliteSql();
     await migrate(sql);
-    t = await startTestApp({ overrides: { auditSql: sql } });
+    // Embedded all through, as `npm start` runs: PGlite works on this thread, so a real Redis's 500 ms
+    // command timeout could fire while a query holds it on a loaded machine.
+    t = await startTestApp({ env: { REDIS_URL: '' }, overrides: { auditSql: sql } });
+    expect(t.config.store).toEqual({ kind: 'embedded' });
     seeded = await seedCalls(sql, DAY, 250, t.config.dataSecret);
   }, 120_000);
   afterAll(async () => {
