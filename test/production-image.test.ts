@@ -57,6 +57,10 @@ async function startsAndServesAWebhook(node: string, prefix: string) {
     const menu = await caller(listeningApp(origin, { twilio })).dial();
     expect(menu.gather?.numDigits).toBe(1);
     expect((await fetch(`${origin}/dev`)).status).toBe(404);
+    // The compliance console is production too: its pages and files are in the image's dist/.
+    for (const path of ['/console/sign-in', '/console/assets/sign-in.js', '/console/assets/console.js', '/console/assets/console.css']) {
+      expect((await fetch(`${origin}${path}`)).status, path).toBe(200);
+    }
   } finally {
     await app.stop();
   }
