@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../src/audit/events.js';
-import { caller, startTestApp, type TestApp } from './support/app.js';
+import { caller, spokenCode, startTestApp, type TestApp } from './support/app.js';
+import { enrollDevice } from './support/authenticator.js';
 import { AUDIT_REVIEWERS, REVIEWERS, reviewerBrowser, setCookies } from './support/console.js';
 
 /**
@@ -272,6 +273,49 @@ describe('reading the trail through the console', () => {
     const res = await browser.post('/console/api/export', 'from=2026-01-01T00:00:00.000Z&to=2026-01-02T00:00:00.000Z&csrf=x');
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('../sign-in');
+  });
+});
+
+describe('masked values only', () => {
+  it('when a verified caller has a statement sent, then the console’s search, timeline and export carry no code, link, full number or secret in any form', async () => {
+    const device = await enrollDevice(t);
+    const call = caller(t, { from: '+14155550666' });
+    await call.dial();
+    const did = spokenCode(await call.press('2')) ?? '';
+    expect((await device.confirm(did)).status).toBe(200);
+    const update = t.twilioFake.callUpdates().find((u) => u.path.endsWith(`/Calls/${call.callSid}.json`));
+    await call.fetch(update?.form.Url ?? '');
+    await call.press('1');
+    await call.hangUp();
+    const sms = t.twilioFake.messages().at(-1)?.form.Body ?? '';
+    const link = /\/s\/([A-Za-z0-9_-]+)/.exec(sms)?.[1] ?? '';
+    expect(did).toMatch(/^\d{6}$/);
+    expect(link.length).toBeGreaterThanOrEqual(22);
+    await t.built.deps.audit.drainNow();
+
+    const browser = reviewerBrowser(t.app, freshAddress());
+    await browser.signIn('alice', REVIEWERS.alice);
+    const from = new Date(Date.now() - 3600_000).toISOString();
+    const to = new Date(Date.now() + 3600_000).toISOString();
+    const search = await browser.api(`/console/api/calls?from=${from}&to=${to}&verified=true`);
+    const timeline = await browser.api(`/console/api/calls/${call.callSid}/events`);
+    const exported = await browser.post('/console/api/export', new URLSearchParams({ from, to, csrf: browser.csrf }).toString());
+    expect(timeline.text).toContain('Statement SMS sent');
+    expect(timeline.text).toContain('••••0101');
+    expect(exported.text).toContain('"statement_sms_sent"');
+
+    // Each value, and a number also as its bare digits, spaced or grouped by four; the code only free-standing.
+    const watched = { code: did, link, caller: '+14155550666', mobile: '+14155550101', account: '4000123412349876', alice: REVIEWERS.alice, bob: REVIEWERS.bob };
+    for (const [label, text] of Object.entries({ search: search.text, timeline: timeline.text, exported: exported.text })) {
+      for (const [what, value] of Object.entries(watched)) {
+        const digits = value.replace(/\D/g, '');
+        const forms = /^\+?\d{6,}$/.test(value) && digits.length > 6 ? [value, digits, [...digits].join(' '), digits.replace(/(\d{4})(?=\d)/g, '$1-'), digits.slice(0, -4)] : [value];
+        for (const f of forms) {
+          const hit = /^\d{6}$/.test(f) ? new RegExp(`(?<![0-9A-Za-z])${f}(?![0-9A-Za-z])`).test(text) : text.includes(f);
+          expect(hit, `${what} in the ${label}`).toBe(false);
+        }
+      }
+    }
   });
 });
 
