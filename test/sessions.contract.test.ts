@@ -1,3 +1,5 @@
+import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cryptoRandom } from '../src/shared/clock.js';
 import { createSealer } from '../src/shared/seal.js';
@@ -5,6 +7,7 @@ import { createKeys, ttl } from '../src/store/keys.js';
 import type { Store } from '../src/store/client.js';
 import { createDidCodec } from '../src/verification/did.js';
 import { createSessions, type Sessions } from '../src/verification/sessions.js';
+import { beginSlotMove, ownerOf } from './support/cluster-reshard.js';
 import { freshPrefix } from './support/prefix.js';
 import { STORE_KINDS, allKeys, openStore } from './support/store.js';
 import { startRedisWithMovableClock, type ClockedRedis } from './support/store-clock.js';
@@ -136,6 +139,73 @@ describe.each(STORE_KINDS)('verification sessions on the %s store', (kind) => {
   it('when a session id is unknown or malformed, then get finds nothing', async () => {
     expect(await sessions.get('ses_nope')).toBeNull();
     expect(await sessions.get('ses_' + 'A'.repeat(22) + '_x')).toBeNull();
+  });
+});
+
+/**
+ * DESIGN B6: a Cluster moves slots while calls run. The keys of one call share a hash tag, so they
+ * sit in one slot and move together (one MIGRATE); between a use case's scripts ioredis follows the
+ * ASK of a slot being migrated and the MOVED after it, and every script still finds all its keys
+ * on one node.
+ */
+describe("a call's slot resharded on the Redis Cluster between a use case's scripts", () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openStore('cluster');
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('when the slot moves (MIGRATING, all its keys in one MIGRATE, then NODE) between open, confirm, verify and end of call, then each step works on the node that holds the keys', async () => {
+    const { redis } = store;
+    if (!(redis instanceof Cluster)) throw new Error('expected a Cluster client');
+    const prefix = freshPrefix('reshard');
+    const keys = createKeys(prefix);
+    const sessions = makeSessions(store, prefix);
+    const call = { provider: 'twilio', callId: `CA${cryptoRandom.bytes(16).toString('hex')}`, channel: 'twilio' };
+    const who = { customerId: 'cust_001', deviceId: 'dev_1' };
+
+    const opened = await sessions.open(call);
+    if (opened.kind !== 'created') throw new Error('expected created');
+    const { sessionId } = opened.session;
+    // Other calls' writes at the same moment: a store client batches what goes to one node, and a
+    // redirect must be followed even for a command batched with others that succeeded.
+    const move = await beginSlotMove(redis, keys.call(call.callId));
+    // (Calls of other slots: a new key of the moving slot waits, TRYAGAIN, until the move ends.)
+    const others = Array.from({ length: 80 }, (_, i) => `CA${String(i).padStart(32, '0')}`).filter((id) => calculateSlot(keys.call(id)) !== move.slot);
+    let next = 0;
+    const otherCalls = () => Promise.all(Array.from({ length: 12 }, () => sessions.open({ ...call, callId: others[next++ % others.length] as string })));
+    expect(move.to).not.toBe(move.from);
+    // The session's key and the call's are in the slot being moved (one hash tag).
+    expect(Number(await redis.call('CLUSTER', 'KEYSLOT', keys.session(sessionId)))).toBe(move.slot);
+
+    // MIGRATING, keys still on the owner: it serves them.
+    const [read] = await Promise.all([sessions.get(sessionId), otherCalls()]);
+    expect(read?.status).toBe('pending');
+
+    // Every key of the slot in one MIGRATE: the owner now answers ASK for the call's keys.
+    expect(await move.migrateKeys()).toBeGreaterThanOrEqual(2);
+    const [confirmed] = await Promise.all([sessions.confirmByDid(opened.did, who), otherCalls()]);
+    expect(confirmed.kind).toBe('confirmed');
+    const [verified] = await Promise.all([sessions.verifiedCustomer(call.callId), otherCalls()]);
+    expect(verified).toEqual({ customerId: who.customerId, sessionId });
+
+    // The slot is the target's: the old owner answers MOVED.
+    await move.finish();
+    expect(await ownerOf(redis, move.slot)).toBe(move.to);
+    const [stillVerified] = await Promise.all([sessions.verifiedCustomer(call.callId), otherCalls()]);
+    expect(stillVerified).toEqual({ customerId: who.customerId, sessionId });
+    const [ended] = await Promise.all([sessions.endCall(call.callId, call.provider), otherCalls()]);
+    expect(ended.firstTime).toBe(true);
+    expect((await sessions.get(sessionId))?.status).toBe('confirmed');
+    expect(await sessions.verifiedCustomer(call.callId)).toBeNull();
+    expect((await sessions.open(call)).kind).toBe('ended');
+
+    // The keys live where the slot now is, none were left behind.
+    const count = (port: number) => redis.nodes('master').find((n) => n.options.port === port)?.call('CLUSTER', 'COUNTKEYSINSLOT', move.slot);
+    expect(Number(await count(move.from))).toBe(0);
+    expect(Number(await count(move.to))).toBeGreaterThanOrEqual(2);
   });
 });
 
