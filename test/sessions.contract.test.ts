@@ -145,8 +145,10 @@ describe.each(STORE_KINDS)('verification sessions on the %s store', (kind) => {
 /**
  * DESIGN B6: a Cluster moves slots while calls run. The keys of one call share a hash tag, so they
  * sit in one slot and move together (one MIGRATE); between a use case's scripts ioredis follows the
- * ASK of a slot being migrated and the MOVED after it, and every script still finds all its keys
- * on one node.
+ * ASK of a slot being migrated and the MOVED after it, and every script finds all its keys on one
+ * node. (While a slot is migrating, Redis answers TRYAGAIN to a script that would create a key of
+ * it beside existing ones — an open, a confirmation — until the move ends; ioredis retries it every
+ * 100 ms within the command's budget, so a reshard moves a call's slot at once, as redis-cli does.)
  */
 describe("a call's slot resharded on the Redis Cluster between a use case's scripts", () => {
   let store: Store;
@@ -157,7 +159,7 @@ describe("a call's slot resharded on the Redis Cluster between a use case's scri
     await store.close();
   });
 
-  it('when the slot moves (MIGRATING, all its keys in one MIGRATE, then NODE) between open, confirm, verify and end of call, then each step works on the node that holds the keys', async () => {
+  it('when the slot moves twice (MIGRATING, all its keys in one MIGRATE, then NODE) between open, confirm, token and end of call, under other calls\' writes, then each step works on the node that holds the keys', async () => {
     const { redis } = store;
     if (!(redis instanceof Cluster)) throw new Error('expected a Cluster client');
     const prefix = freshPrefix('reshard');
@@ -165,47 +167,59 @@ describe("a call's slot resharded on the Redis Cluster between a use case's scri
     const sessions = makeSessions(store, prefix);
     const call = { provider: 'twilio', callId: `CA${cryptoRandom.bytes(16).toString('hex')}`, channel: 'twilio' };
     const who = { customerId: 'cust_001', deviceId: 'dev_1' };
+    const slotOfCall = calculateSlot(keys.call(call.callId));
+    // Other calls' writes at the same moment, in other slots (some on the same nodes): a redirect
+    // must be followed for a command sent beside others that succeeded.
+    const others = Array.from({ length: 80 }, (_, i) => `CA${String(i).padStart(32, '0')}`).filter((id) => calculateSlot(keys.call(id)) !== slotOfCall);
+    let next = 0;
+    const otherCalls = () => Promise.all(Array.from({ length: 12 }, () => sessions.open({ ...call, callId: others[next++ % others.length] as string })));
+    const keysOn = async (port: number, slot: number) => Number(await redis.nodes('master').find((n) => n.options.port === port)?.call('CLUSTER', 'COUNTKEYSINSLOT', slot));
 
     const opened = await sessions.open(call);
     if (opened.kind !== 'created') throw new Error('expected created');
     const { sessionId } = opened.session;
-    // Other calls' writes at the same moment: a store client batches what goes to one node, and a
-    // redirect must be followed even for a command batched with others that succeeded.
-    const move = await beginSlotMove(redis, keys.call(call.callId));
-    // (Calls of other slots: a new key of the moving slot waits, TRYAGAIN, until the move ends.)
-    const others = Array.from({ length: 80 }, (_, i) => `CA${String(i).padStart(32, '0')}`).filter((id) => calculateSlot(keys.call(id)) !== move.slot);
-    let next = 0;
-    const otherCalls = () => Promise.all(Array.from({ length: 12 }, () => sessions.open({ ...call, callId: others[next++ % others.length] as string })));
-    expect(move.to).not.toBe(move.from);
-    // The session's key and the call's are in the slot being moved (one hash tag).
-    expect(Number(await redis.call('CLUSTER', 'KEYSLOT', keys.session(sessionId)))).toBe(move.slot);
+    expect(calculateSlot(keys.session(sessionId))).toBe(slotOfCall);
 
+    // First move, between the open and the confirmation.
+    const first = await beginSlotMove(redis, keys.call(call.callId));
+    expect(first.slot).toBe(slotOfCall);
     // MIGRATING, keys still on the owner: it serves them.
-    const [read] = await Promise.all([sessions.get(sessionId), otherCalls()]);
-    expect(read?.status).toBe('pending');
-
-    // Every key of the slot in one MIGRATE: the owner now answers ASK for the call's keys.
-    expect(await move.migrateKeys()).toBeGreaterThanOrEqual(2);
+    const [pending] = await Promise.all([sessions.get(sessionId), otherCalls()]);
+    expect(pending?.status).toBe('pending');
+    // All the slot's keys in one MIGRATE: the owner answers ASK for them, the client follows it.
+    expect(await first.migrateKeys()).toBeGreaterThanOrEqual(2);
+    expect(await keysOn(first.from, slotOfCall)).toBe(0);
+    const [stillPending, notYet] = await Promise.all([sessions.get(sessionId), sessions.verifiedCustomer(call.callId), otherCalls()]);
+    expect(stillPending?.status).toBe('pending');
+    expect(notYet).toBeNull();
+    await first.finish();
+    expect(await ownerOf(redis, slotOfCall)).toBe(first.to);
+    // The old owner answers MOVED: the confirmation (three keys of the slot) runs on the new one.
     const [confirmed] = await Promise.all([sessions.confirmByDid(opened.did, who), otherCalls()]);
     expect(confirmed.kind).toBe('confirmed');
+
+    // Second move, between the confirmation and the end of the call.
+    const second = await beginSlotMove(redis, keys.call(call.callId));
+    expect(second.from).toBe(first.to);
     const [verified] = await Promise.all([sessions.verifiedCustomer(call.callId), otherCalls()]);
     expect(verified).toEqual({ customerId: who.customerId, sessionId });
-
-    // The slot is the target's: the old owner answers MOVED.
-    await move.finish();
-    expect(await ownerOf(redis, move.slot)).toBe(move.to);
-    const [stillVerified] = await Promise.all([sessions.verifiedCustomer(call.callId), otherCalls()]);
-    expect(stillVerified).toEqual({ customerId: who.customerId, sessionId });
+    expect(await second.migrateKeys()).toBeGreaterThanOrEqual(2);
+    // ASK for a script over two keys of the call (the session and the call), both moved together.
+    await Promise.all([sessions.storeToken(sessionId, 'token-of-the-call', 'jti-1'), otherCalls()]);
+    const [token, verifiedThere] = await Promise.all([sessions.tokenOf(sessionId), sessions.verification(call.callId), otherCalls()]);
+    expect(token).toBe('token-of-the-call');
+    expect(verifiedThere).toMatchObject({ verified: { customerId: who.customerId, sessionId }, tokenJti: 'jti-1', ended: false });
+    await second.finish();
+    expect(await ownerOf(redis, slotOfCall)).toBe(second.to);
     const [ended] = await Promise.all([sessions.endCall(call.callId, call.provider), otherCalls()]);
     expect(ended.firstTime).toBe(true);
     expect((await sessions.get(sessionId))?.status).toBe('confirmed');
     expect(await sessions.verifiedCustomer(call.callId)).toBeNull();
     expect((await sessions.open(call)).kind).toBe('ended');
 
-    // The keys live where the slot now is, none were left behind.
-    const count = (port: number) => redis.nodes('master').find((n) => n.options.port === port)?.call('CLUSTER', 'COUNTKEYSINSLOT', move.slot);
-    expect(Number(await count(move.from))).toBe(0);
-    expect(Number(await count(move.to))).toBeGreaterThanOrEqual(2);
+    // The call's keys live where its slot now is; none were left behind.
+    expect(await keysOn(second.from, slotOfCall)).toBe(0);
+    expect(await keysOn(second.to, slotOfCall)).toBeGreaterThanOrEqual(2);
   });
 });
 
