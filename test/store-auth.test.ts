@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../scripts/lib/redis-server.js';
+import { freePort, startRedisServer } from '../scripts/lib/redis-server.js';
 import { caller, listeningApp, PUBLIC_BASE_URL, spokenCode, startTestApp, type TestApp } from './support/app.js';
 import { enrollDevice } from './support/authenticator.js';
 import { eventually } from './support/eventually.js';
@@ -81,6 +81,23 @@ describe('a password-protected Redis Cluster (requirepass + masterauth)', { time
       redis.on('error', count);
     });
     expect(t.rawLogs.filter((l) => l.includes('REDIS_PASSWORD'))).toHaveLength(1);
+  });
+});
+
+describe('one password-protected Redis (REDIS_URL carries the password)', { timeout: 60_000 }, () => {
+  it('when the password in REDIS_URL is wrong, then one log line names REDIS_URL and its host (never the password) and /readyz is 503', async () => {
+    const server = await startRedisServer(['--requirepass', PASSWORD], undefined, {}, PASSWORD);
+    const t = await startTestApp({ redisUrl: server.url.replace(encodeURIComponent(PASSWORD), 'not-the-password-0123456789') });
+    try {
+      const lines = await linesNaming(t, 'store refused the password');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`store refused the password: REDIS_URL \\(REDIS_URL 127\\.0\\.0\\.1:${server.port}\\): WRONGPASS`));
+      expect(lines[0]).not.toContain('not-the-password');
+      expect((await request(t.app).get('/readyz')).status).toBe(503);
+    } finally {
+      await t.close();
+      await server.stop();
+    }
   });
 });
 
