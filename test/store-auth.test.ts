@@ -155,6 +155,29 @@ describe('a password-protected Sentinel set (data nodes and the Sentinel each wi
   });
 });
 
+const twilio = { accountSid: 'AC' + '7'.repeat(32), authToken: 'tls-store-twilio-token-0123', smsFrom: '+15005550006', apiBaseUrl: undefined };
+
+/** The app as `npm start` runs it (Node reads NODE_EXTRA_CA_CERTS only at a process's start). */
+async function startApp(store: Record<string, string>, caFile: string) {
+  const port = await freePort();
+  const app = startMain(
+    {
+      NODE_ENV: 'development',
+      PORT: String(port),
+      PUBLIC_BASE_URL,
+      LOG_LEVEL: 'warn',
+      FLOWS_DIR: FIXTURE_FLOWS_DIR,
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      // How an operator trusts a private CA: ElastiCache's and most managed ones are public.
+      NODE_EXTRA_CA_CERTS: caFile,
+      ...store,
+    },
+    { args: ['--import', import.meta.resolve('tsx'), resolve('src/main.ts')] },
+  );
+  return { app, origin: `http://127.0.0.1:${port}` };
+}
+
 describe('a Redis Cluster over TLS only, with a password (REDIS_TLS=true)', { timeout: 120_000 }, () => {
   let cluster: RedisCluster;
   const certs = makeTestCertificates();
@@ -167,25 +190,8 @@ describe('a Redis Cluster over TLS only, with a password (REDIS_TLS=true)', { ti
   });
 
   it('when the app runs with REDIS_TLS=true and the CA in NODE_EXTRA_CA_CERTS, then it is ready and answers a call; without REDIS_TLS it is not ready', async () => {
-    const twilio = { accountSid: 'AC' + '7'.repeat(32), authToken: 'tls-cluster-twilio-token-0123', smsFrom: '+15005550006', apiBaseUrl: undefined };
-    const start = async (extra: Record<string, string>) => {
-      const port = await freePort();
-      const app = startMain({
-        NODE_ENV: 'development',
-        PORT: String(port),
-        PUBLIC_BASE_URL,
-        LOG_LEVEL: 'warn',
-        FLOWS_DIR: FIXTURE_FLOWS_DIR,
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(','),
-        REDIS_PASSWORD: PASSWORD,
-        // How an operator trusts a private CA (Node reads it at start): ElastiCache's is public.
-        NODE_EXTRA_CA_CERTS: certs.caFile,
-        ...extra,
-      }, { args: ['--import', import.meta.resolve('tsx'), resolve('src/main.ts')] });
-      return { app, origin: `http://127.0.0.1:${port}` };
-    };
+    const nodes = { REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(','), REDIS_PASSWORD: PASSWORD };
+    const start = (extra: Record<string, string>) => startApp({ ...nodes, ...extra }, certs.caFile);
     const tls = await start({ REDIS_TLS: 'true' });
     try {
       expect(await waitForStatus(`${tls.origin}/readyz`), tls.app.output().stderr + tls.app.output().stdout).toBe(200);
@@ -200,6 +206,32 @@ describe('a Redis Cluster over TLS only, with a password (REDIS_TLS=true)', { ti
       expect(await waitForStatus(`${plain.origin}/readyz`, 503)).toBe(503);
     } finally {
       await plain.app.stop();
+    }
+  });
+});
+
+describe('a Sentinel set over TLS only (data nodes, replication and the Sentinel), with both passwords', { timeout: 120_000 }, () => {
+  let set: SentinelSet;
+  const certs = makeTestCertificates();
+  beforeAll(async () => {
+    set = await startSentinelSet('vl-tls', { password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD, tls: certs });
+  }, 60_000);
+  afterAll(async () => {
+    await set?.stop();
+    rmSync(certs.dir, { recursive: true, force: true });
+  });
+
+  it('when the app runs with REDIS_TLS=true, then it finds the primary through the Sentinel, is ready and answers a call', async () => {
+    const { app, origin } = await startApp(
+      { REDIS_SENTINELS: `${set.sentinel.host}:${set.sentinel.port}`, REDIS_SENTINEL_NAME: set.name, REDIS_PASSWORD: PASSWORD, REDIS_SENTINEL_PASSWORD: SENTINEL_PASSWORD, REDIS_TLS: 'true' },
+      certs.caFile,
+    );
+    try {
+      expect(await waitForStatus(`${origin}/readyz`), app.output().stderr + app.output().stdout).toBe(200);
+      const menu = await caller(listeningApp(origin, { twilio })).dial();
+      expect(menu.gather?.numDigits).toBe(1);
+    } finally {
+      await app.stop();
     }
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, startRedisServer, type RedisServer } from '../../scripts/lib/redis-server.js';
+import { freePort, startRedisServer, type RedisServer, type RedisServerTls } from '../../scripts/lib/redis-server.js';
 
 export interface SentinelSet {
   name: string;
@@ -17,10 +17,14 @@ export interface SentinelSet {
 
 const READY_MS = 15_000;
 
-/** Passwords: `password` on the data nodes (requirepass + masterauth), `sentinelPassword` on the Sentinel itself. */
+/**
+ * Passwords: `password` on the data nodes (requirepass + masterauth), `sentinelPassword` on the
+ * Sentinel itself; `tls`: every node and the Sentinel speak TLS only, replication included.
+ */
 export interface SentinelOptions {
   password?: string;
   sentinelPassword?: string;
+  tls?: RedisServerTls;
 }
 
 /**
@@ -28,18 +32,20 @@ export interface SentinelOptions {
  * a small down-after and failover timeout so a killed primary is replaced in a second or two.
  */
 export async function startSentinelSet(name = 'vaultline', options: SentinelOptions = {}): Promise<SentinelSet> {
-  const { password, sentinelPassword } = options;
+  const { password, sentinelPassword, tls } = options;
   // masterauth too: after a failover the old primary replicates from the new one.
-  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
-  const primary = await startRedisServer(auth, undefined, {}, password);
-  const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(primary.port), ...auth], undefined, {}, password);
+  const auth = [...(password ? ['--requirepass', password, '--masterauth', password] : []), ...(tls ? ['--tls-replication', 'yes'] : [])];
+  const primary = await startRedisServer(auth, undefined, {}, password, tls);
+  const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(primary.port), ...auth], undefined, {}, password, tls);
   const dir = mkdtempSync(join(tmpdir(), 'vl-sentinel-'));
   const port = await freePort();
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(
     conf,
     [
-      `port ${port}`,
+      ...(tls
+        ? ['port 0', `tls-port ${port}`, `tls-cert-file ${tls.certFile}`, `tls-key-file ${tls.keyFile}`, `tls-ca-cert-file ${tls.caFile}`, 'tls-auth-clients no', 'tls-replication yes']
+        : [`port ${port}`]),
       'bind 127.0.0.1',
       `dir ${dir}`,
       `sentinel monitor ${name} 127.0.0.1 ${primary.port} 1`,
@@ -54,7 +60,7 @@ export async function startSentinelSet(name = 'vaultline', options: SentinelOpti
   const child = spawn('redis-sentinel', [conf], { stdio: 'ignore' });
   const clients: Redis[] = [];
   const ask = () => {
-    const r = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => 100, ...(sentinelPassword ? { password: sentinelPassword } : {}) });
+    const r = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => 100, ...(sentinelPassword ? { password: sentinelPassword } : {}), ...(tls ? { tls: { ca: tls.ca } } : {}) });
     r.on('error', () => undefined);
     clients.push(r);
     return r;
@@ -72,7 +78,7 @@ export async function startSentinelSet(name = 'vaultline', options: SentinelOpti
   };
   // Ready = the replica is in sync and the Sentinel knows it (it can only promote a replica it knows).
   const probe = ask();
-  const replicaProbe = new Redis(replica.url, { maxRetriesPerRequest: 1 });
+  const replicaProbe = new Redis(replica.url, { maxRetriesPerRequest: 1, ...(tls ? { tls: { ca: tls.ca } } : {}) });
   replicaProbe.on('error', () => undefined);
   try {
     const deadline = Date.now() + READY_MS;
