@@ -17,6 +17,7 @@ import { withActionsTable } from '../src/flows/action-docs.js';
 import { flowDiagramPage } from '../src/flows/diagram.js';
 import { FLOW_JSON_SCHEMA_FILE, flowJsonSchema } from '../src/flows/json-schema.js';
 import { checkFlowsDir, formatProblem } from '../src/flows/load.js';
+import { lowRiskOf } from '../src/flows/low-risk.js';
 
 const USAGE = `usage: npm run flows -- <command>
   check [dir] [--json]   validate the flows in dir (default flows/) as start-up does; exit 1 on any problem
@@ -45,10 +46,16 @@ const { values, positionals } = (() => {
 const [command, ...args] = positionals;
 
 function check(dir = 'flows'): number {
-  const { problems } = checkFlowsDir(dir);
-  if (values.json) console.log(JSON.stringify({ ok: problems.length === 0, problems }, null, 2));
-  else if (problems.length === 0) console.log(`${dir}: every flow is valid`);
-  else console.error(`${problems.map(formatProblem).join('\n')}\n${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}`);
+  const { problems, flows } = checkFlowsDir(dir);
+  // DESIGN A10: what a caller keeps while the store is away (FAIL_MODE=open-low-risk), per flow.
+  const lowRisk = flows ? Object.fromEntries([...lowRiskOf(flows)].map(([id, nodes]) => [id, [...nodes]])) : undefined;
+  if (values.json) console.log(JSON.stringify({ ok: problems.length === 0, problems, ...(lowRisk ? { lowRisk } : {}) }, null, 2));
+  else if (problems.length === 0) {
+    console.log(`${dir}: every flow is valid`);
+    for (const [id, nodes] of Object.entries(lowRisk ?? {})) {
+      console.log(`low-risk in flow ${id} (served while the store is away, FAIL_MODE=open-low-risk): ${nodes.length > 0 ? nodes.join(', ') : 'none'}`);
+    }
+  } else console.error(`${problems.map(formatProblem).join('\n')}\n${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}`);
   return problems.length === 0 ? 0 : 1;
 }
 

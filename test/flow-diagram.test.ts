@@ -29,6 +29,16 @@ describe('flow diagrams', () => {
     expect(text).toMatch(/-->\|"0"\|/);
   });
 
+  it('when a flow is drawn, then its low-risk nodes (FAIL_MODE=open-low-risk) carry the lowrisk class and nothing behind a gate does', () => {
+    const text = flowDiagram(shipped.main, shipped);
+    const ids = new Map([...text.matchAll(/^ {2}(n\d+)\W+"([\w.-]+)[ :]/gm)].map((m) => [m[2], m[1]]));
+    const marked = /^ {2}class (\S+) lowrisk$/m.exec(text)?.[1]?.split(',') ?? [];
+    const lowRisk = ['welcome', 'main-menu', 'agent', 'agent-unverified', 'technical-difficulty', 'goodbye'];
+    expect(marked.sort()).toEqual(lowRisk.map((id) => ids.get(id)).sort());
+    for (const id of ['balance-gate', 'balance', 'statement-gate', 'statement-sms']) expect(marked).not.toContain(ids.get(id));
+    expect(text).toMatch(/^ {2}classDef lowrisk /m);
+  });
+
   it('when a flow redirects into another, then the diagram draws the other flow as a box with the entry node', () => {
     const flows = {
       main: shipped.main,

@@ -60,6 +60,13 @@ describe('npm run flows -- check', () => {
     expect(run.code).toBe(0);
   });
 
+  it('when the shipped flows are checked, then it lists the low-risk nodes served while the store is away (FAIL_MODE=open-low-risk)', () => {
+    const line = shipped.stdout.split('\n').find((l) => l.startsWith('low-risk in flow main'));
+    expect(line).toBeDefined();
+    const nodes = (line ?? '').replace(/^.*: /, '').split(', ');
+    expect(nodes.sort()).toEqual(['agent', 'agent-unverified', 'goodbye', 'main-menu', 'technical-difficulty', 'welcome']);
+  });
+
   it('when each kind of mistake is made once (a misspelled action too), then it exits 1 with exactly one message per mistake, each with file:line, node and fix', () => {
     const run = brokenJson;
     expect(run.code).toBe(1);
