@@ -12,6 +12,7 @@ import type { Clock } from './shared/clock.js';
 import type { Store } from './store/client.js';
 import type { Turns } from './ivr/turns.js';
 import { createTwilioWebhooks, type FailClosedSpeech } from './telephony/twilio/webhooks.js';
+import type { DegradedMode } from './ivr/degraded.js';
 import type { ConfirmAnswer, ConfirmContext } from './verification/confirm.js';
 import type { Devices } from './verification/devices.js';
 import type { Sessions } from './verification/sessions.js';
@@ -29,6 +30,8 @@ export interface AppDeps {
   turns: Turns;
   confirm: (jws: string, context?: ConfirmContext) => Promise<ConfirmAnswer>;
   failClosed: FailClosedSpeech;
+  /** FAIL_MODE=open-low-risk (DESIGN A10); undefined with `closed`. */
+  degraded?: DegradedMode | undefined;
   /** A webhook turn's budget; unset = TURN_BUDGET_MS (10 s, DESIGN A3). Only tests set it. */
   turnBudgetMs?: number;
   /** Development-only routers (the phone simulator's REST side, the /dev console); absent in production. */
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
       clock: deps.clock,
       failClosed: deps.failClosed,
+      ...(deps.degraded ? { degraded: deps.degraded } : {}),
       ...(deps.turnBudgetMs !== undefined ? { turnBudgetMs: deps.turnBudgetMs } : {}),
     }),
   );

@@ -12,6 +12,7 @@ import { watchFlows } from './flows/watch.js';
 import { createEffects } from './ivr/effects.js';
 import { answerDictionary, createTurns } from './ivr/turns.js';
 import { createIvrDriver } from './ivr/driver.js';
+import { degradedModeFor } from './ivr/degraded.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createScrubber } from './log/scrub.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './shared/clock.js';
@@ -107,7 +108,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   let flows = loadFlows(config.flowsDir);
   let engine = createEngine(flows);
   // Calls reach the engine through this, so a reload of flows/ (development) applies to the next turn.
-  const liveEngine = { start: (locale?: string, dialled?: string) => engine.start(locale, dialled), step: (...a: Parameters<typeof engine.step>) => engine.step(...a) };
+  const liveEngine = { start: (locale?: string, dialled?: string) => engine.start(locale, dialled), step: (...a: Parameters<typeof engine.step>) => engine.step(...a), failClosedSpeech: (l?: string) => engine.failClosedSpeech(l) };
   // Development reloads flows/ on change; a broken edit keeps these and logs its problems (docs/flows.md).
   const flowWatch =
     config.env === 'development'
@@ -312,6 +313,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     turns,
     confirm,
     failClosed: engine.failClosedSpeech(),
+    degraded: degradedModeFor(config, { engine: liveEngine, flows: () => flows, audit, metrics, clock }),
     ...(overrides.turnBudgetMs !== undefined ? { turnBudgetMs: overrides.turnBudgetMs } : {}),
     devRouters,
     appRouters,

@@ -13,6 +13,8 @@ import { Redis } from 'ioredis';
 export interface RedisServer {
   url: string;
   port: number;
+  /** The server's process, for tests that freeze it (SIGSTOP/SIGCONT: a store that hangs rather than refuses). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ export async function startRedisServer(
   return {
     url,
     port,
+    pid: child.pid ?? 0,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -17,6 +17,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     signatureRejections: counter('vaultline_webhook_signature_rejections_total', 'Webhooks refused for a bad signature'),
     webhookRefusals: counter('vaultline_webhook_refusals_total', 'Webhooks refused before their signature held (413 too large, 400 not a Twilio form, 403 signature)', ['status', 'reason']),
     failClosed: counter('vaultline_fail_closed_total', 'Calls routed to an agent because a dependency failed'),
+    degradedTurns: counter(
+      'vaultline_degraded_turns_total',
+      'Caller turns served without the store (FAIL_MODE=open-low-risk): self_service kept the caller on a low-risk node, agent sent them to the queue unverified',
+      ['outcome'],
+    ),
     auditEvents: counter('vaultline_audit_events_total', 'Audit events recorded', ['type']),
     auditOutboxEvents: new Gauge({ name: 'vaultline_audit_outbox_events', help: 'Audit events waiting in the store outbox for the trail database', registers: [registry] }),
     auditOutboxLag: new Gauge({

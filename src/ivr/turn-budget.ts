@@ -22,6 +22,8 @@ export interface TurnBudget {
   signal: AbortSignal;
   /** The turn is answered: stop the timer. */
   end(): void;
+  /** Milliseconds of the backends' share still left (0 once spent), read on the monotonic clock. */
+  left(): number;
 }
 
 /**
@@ -31,10 +33,10 @@ export interface TurnBudget {
  */
 export function startTurnBudget(startedAt: number, budgetMs = TURN_BUDGET_MS): TurnBudget {
   const reserve = Math.min(ANSWER_RESERVE_MS, budgetMs / 4);
-  const left = Math.max(0, startedAt + budgetMs - reserve - performance.now());
+  const until = startedAt + budgetMs - reserve;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new TurnBudgetSpentError()), left);
-  return { signal: controller.signal, end: () => clearTimeout(timer) };
+  const timer = setTimeout(() => controller.abort(new TurnBudgetSpentError()), Math.max(0, until - performance.now()));
+  return { signal: controller.signal, end: () => clearTimeout(timer), left: () => Math.max(0, until - performance.now()) };
 }
 
 /**

@@ -174,7 +174,16 @@ export function createTurns(deps: { redis: RedisClient; keys: Keys; sealer: Seal
     }
   }
 
-  return { once };
+  /**
+   * Writes a state the call's own URLs carried while the store was away (FAIL_MODE=open-low-risk,
+   * stateless-state.ts) back as the call's state, when the store's is behind it (the turns served
+   * meanwhile) or gone (a store restarted empty): the call's next turn is an ordinary one again.
+   */
+  async function adopt(callId: string, state: CallState): Promise<void> {
+    await redis.set(keys.ivrState(callId), encodeState(state), 'PX', ttl.callMs);
+  }
+
+  return { once, adopt };
 }
 
 export type Turns = ReturnType<typeof createTurns>;

@@ -5,6 +5,7 @@ import { maskPhone } from '../../audit/events.js';
 import type { Metrics } from '../../audit/metrics.js';
 import type { CallState, EngineInput } from '../../engine/types.js';
 import { isStoreError } from '../../http/json-errors.js';
+import { degradedReason, type DegradedMode } from '../../ivr/degraded.js';
 import type { IvrDriver, Turn } from '../../ivr/driver.js';
 import type { CallRef } from '../../ivr/effects.js';
 import type { Logger } from '../../log/logger.js';
@@ -15,6 +16,7 @@ import { startTurnBudget } from '../../ivr/turn-budget.js';
 import { TWILIO_FORM_LIMITS, twilioFormBody } from './form-body.js';
 import { createWebhookRefusals } from './refusals.js';
 import { twilioSignature } from './signature.js';
+import { createStoreless, type Carried } from './storeless.js';
 import { emptyTwiml, failClosedTwiml, redirectTwiml, renderTwiml } from './twiml.js';
 
 export interface FailClosedSpeech {
@@ -36,6 +38,8 @@ export interface TwilioWebhookDeps {
   failClosed: FailClosedSpeech;
   /** A turn's budget end to end (A3: 10 s); tests of the budget pass a shorter one. */
   turnBudgetMs?: number;
+  /** FAIL_MODE=open-low-risk (DESIGN A10); absent with `closed`, which answers every store failure with the apology. */
+  degraded?: DegradedMode;
 }
 
 const PROVIDER = 'twilio';
@@ -68,6 +72,10 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
   const refuse = createWebhookRefusals(deps);
   router.use(...twilioFormBody(TWILIO_FORM_LIMITS, refuse));
   router.use(twilioSignature({ authToken: deps.authToken, publicBaseUrl: deps.publicBaseUrl, refuse }));
+  const storeless = deps.degraded
+    ? createStoreless({ mode: deps.degraded, audit: deps.audit, metrics: deps.metrics, stepUrl: urls.step, failClosed: deps.failClosed })
+    : undefined;
+  const NOTHING_CARRIED: Carried = { kind: 'none' };
 
   /** The turn as TwiML; a transfer is an audit event, a hang-up by the IVR is kept for the call's outcome. */
   const render = async (call: { callId: string }, turn: Turn): Promise<TurnOutcome> => {
@@ -77,18 +85,23 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
       await deps.audit.record('transfer', { callId: call.callId, ...(sessionId ? { sessionId } : {}), queue: wait.queue, verified: wait.verified });
     }
     const state = wait.kind === 'hangup' ? { ...turn.state, ivrHungUp: true } : turn.state;
-    return { answer: renderTwiml(turn.outputs, wait, urls.step(state.turn)), state };
+    // With open-low-risk a low-risk turn's URL carries its state, so the next turn survives a store outage.
+    const action = storeless ? storeless.actionUrl(call.callId, state) : urls.step(state.turn);
+    return { answer: renderTwiml(turn.outputs, wait, action), state };
   };
 
   /**
    * Reads the call, runs `produce` once per delivery (retries replay) when the delivery is for the
    * call's current turn, answers TwiML. A stale delivery runs nothing and is told where the call is.
+   * With open-low-risk, a turn the store fails is answered without it (`inputOf` says what the caller
+   * did), and a state the URL carries stands in for one the store lost or is behind on (A10).
    */
   const webhook =
     (
       channel: Channel,
       bindingOf: (req: Request) => Binding,
       produce: (call: CallRef, params: Record<string, string>, state: CallState | null) => Promise<TurnOutcome>,
+      inputOf?: (params: Record<string, string>) => EngineInput,
     ) =>
     async (req: Request, res: Response) => {
       const params = req.body as Record<string, string>;
@@ -98,12 +111,39 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
         res.status(400).send(emptyTwiml());
         return;
       }
+      // Right after the signature and before any store work: a carried state we did not seal for this
+      // call, route and turn is refused like a bad signature (A10), with no effect.
+      const carried = storeless && inputOf ? storeless.carried(req, callId) : NOTHING_CARRIED;
+      if (carried.kind === 'refused') {
+        refuse(req, res, 403, 'sealed_state');
+        return;
+      }
       const binding = bindingOf(req);
       const digest = deliveryDigest(req.originalUrl, params);
       const budget = startTurnBudget(res.locals.turnStartedAt as number, deps.turnBudgetMs);
-      const result = await deps.turns
-        .once(callId, channel, digest, binding, (state) => produce({ callId, provider: PROVIDER, signal: budget.signal }, params, state))
-        .finally(budget.end);
+      const call = { callId, provider: PROVIDER, signal: budget.signal };
+      const fromUrl = carried.kind === 'state' ? carried.state : null;
+      const once = () => deps.turns.once(callId, channel, digest, binding, (state) => produce(call, params, state ?? fromUrl));
+      let result: Awaited<ReturnType<typeof once>>;
+      try {
+        result = await once();
+        if (result.kind === 'stale' && fromUrl && result.turn < fromUrl.turn) {
+          // The store is back, behind the turns served without it: the URL's state is the call's again.
+          await deps.turns.adopt(callId, fromUrl);
+          result = await once();
+        }
+      } catch (err) {
+        if (!storeless || !isStoreError(err)) throw err;
+        const reason = degradedReason(err);
+        if (inputOf) res.send(storeless.voice(callId, carried, inputOf(params), reason, budget.left()));
+        else {
+          if (FINAL_CALL_STATUSES.has(params.CallStatus ?? '')) await storeless.callEnded(callId, params, reason);
+          res.send(emptyTwiml());
+        }
+        return;
+      } finally {
+        budget.end();
+      }
       switch (result.kind) {
         case 'answer':
           res.send(result.answer);
@@ -127,21 +167,21 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
       // PCI DSS 3.4.1 / A9: the numbers only as their last four.
       if (!state) await deps.audit.record('call_started', { callId: call.callId, maskedCaller: maskPhone(params.From), maskedDialled: maskPhone(params.To), provider: call.provider });
       return render(call, await deps.driver.start(call, state, params.To ? { dialled: params.To } : {}));
+    }, (params) => {
+      if (storeless) deps.audit.recordDirect('call_started', { callId: params.CallSid ?? '', maskedCaller: maskPhone(params.From), maskedDialled: maskPhone(params.To), provider: PROVIDER });
+      return { kind: 'start', ...(params.To ? { dialled: params.To } : {}) };
     }),
   );
 
   router.post(
     '/step',
-    webhook('voice', turnOf, async (call, params, state) => {
-      const digits = (params.Digits ?? '').replace(/[^0-9*#]/g, '').slice(0, 32);
-      const input: EngineInput = digits ? { kind: 'digits', digits } : { kind: 'no_input' };
-      return render(call, await deps.driver.input(call, state, input));
-    }),
+    webhook('voice', turnOf, async (call, params, state) => render(call, await deps.driver.input(call, state, digitsOf(params))), digitsOf),
   );
 
   // Where the live call lands after a confirmation (the intercept), and the generic "look again".
-  router.post('/verified', webhook('voice', gateOf, async (call, _params, state) => render(call, await deps.driver.input(call, state, { kind: 'resume' }))));
-  router.post('/resume', webhook('voice', turnOf, async (call, _params, state) => render(call, await deps.driver.input(call, state, { kind: 'resume' }))));
+  const resume = (): EngineInput => ({ kind: 'resume' });
+  router.post('/verified', webhook('voice', gateOf, async (call, _params, state) => render(call, await deps.driver.input(call, state, resume())), resume));
+  router.post('/resume', webhook('voice', turnOf, async (call, _params, state) => render(call, await deps.driver.input(call, state, resume())), resume));
 
   router.post(
     '/status',
@@ -173,6 +213,12 @@ export function createTwilioWebhooks(deps: TwilioWebhookDeps): Router {
 }
 
 const TURN = /^\d{1,9}$/;
+
+/** The caller's keys (at most 32 of 0-9 * #), or silence. */
+function digitsOf(params: Record<string, string>): EngineInput {
+  const digits = (params.Digits ?? '').replace(/[^0-9*#]/g, '').slice(0, 32);
+  return digits ? { kind: 'digits', digits } : { kind: 'no_input' };
+}
 
 /** `?t=N` of the URLs we built; anything else (missing, repeated, not a number) matches no turn. */
 function turnOf(req: Request): Binding {
