@@ -1,9 +1,11 @@
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { caller, PUBLIC_BASE_URL, spokenCode, startTestApp, type TestApp } from './support/app.js';
 import { enrollDevice } from './support/authenticator.js';
 import { eventually } from './support/eventually.js';
 import { heard } from './support/twiml.js';
+import { degradedReason } from '../src/ivr/degraded.js';
 import { startRedisServer, type RedisServer } from '../scripts/lib/redis-server.js';
 
 /**
@@ -208,5 +210,50 @@ describe.each<Outage>(['frozen', 'stopped'])('FAIL_MODE=open-low-risk, store %s'
     expect(answer.enqueue).toBe('agents-unverified');
     expect(answer.gather).toBeUndefined();
     expect(await metric(t, /^vaultline_degraded_turns_total\{outcome="self_service"\} (\d+)$/m)).toBe(0);
+  });
+});
+
+describe('FAIL_MODE=open-low-risk, store a read-only replica (a failover, DESIGN A12)', () => {
+  let t: TestApp | undefined;
+  const servers: RedisServer[] = [];
+  let admin: Redis | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+    admin?.disconnect();
+    await Promise.all(servers.splice(0).map((s) => s.stop()));
+  });
+
+  it('then a new caller hears the welcome and the main menu, and 1 goes to the agent unverified with no code', async () => {
+    const primary = await startRedisServer();
+    const other = await startRedisServer();
+    servers.push(primary, other);
+    t = await startTestApp({ redisUrl: primary.url, env: { FAIL_MODE: 'open-low-risk' }, overrides: { turnBudgetMs: TURN_BUDGET_MS } });
+    admin = new Redis(primary.url);
+    await admin.replicaof('127.0.0.1', String(other.port));
+    const app = t.app;
+    await eventually(async () => expect((await request(app).get('/readyz')).status).toBe(503), 2000);
+
+    const call = caller(t);
+    const first = await call.dial();
+    expect(heard(first)).toMatch(MAIN_MENU);
+    const answer = await call.press('1');
+    expect(heard(answer)).toMatch(APOLOGY);
+    expect(spokenCode(answer)).toBeUndefined();
+    expect(answer.enqueue).toBe('agents-unverified');
+    const reasons = t.logs.flatMap((l) => {
+      const audit = l.audit as { type?: string; callId?: string; reason?: string } | undefined;
+      return audit?.type === 'degraded' && audit.callId === call.callSid ? [audit.reason] : [];
+    });
+    // Each READONLY reply makes the client reconnect to find a primary (the drainer's and /readyz's
+    // writes too), so a turn meets either the refusal or the reconnect: both are the outage.
+    expect(reasons).toHaveLength(2);
+    for (const reason of reasons) expect(['store_readonly', 'store_unavailable']).toContain(reason);
+  });
+
+  it('when the store refuses with READONLY, times out or is gone, then the degraded event names which', () => {
+    expect(degradedReason(new Error("READONLY You can't write against a read only replica."))).toBe('store_readonly');
+    expect(degradedReason(new Error('Command timed out'))).toBe('store_timeout');
+    expect(degradedReason(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe('store_unavailable');
   });
 });
