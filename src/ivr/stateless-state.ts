@@ -6,7 +6,7 @@ import { ttl } from '../store/keys.js';
 
 /**
  * DESIGN A10, B3: a call's IVR state carried in its own `action`/`Redirect` URLs, for the turns served
- * while the store is away (FAIL_MODE=open-low-risk). Format and reasons: docs/decisions/0017-stateless-degraded-state.md.
+ * while the store is away (FAIL_MODE=open-low-risk). Format and reasons: docs/decisions/0018-stateless-degraded-state.md.
  *
  * Only the low-risk part of a state is ever carried: where the call is (flow, node), its language,
  * its turn and the node's attempt count. Never `verified`, a session, an account or a month: a state
