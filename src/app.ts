@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import type { Audit } from './audit/audit.js';
 import type { Metrics } from './audit/metrics.js';
 import type { Config } from './config/load.js';
+import { createSignInLimit } from './console/sign-in-limit.js';
 import { createAdminRouter } from './http/admin.js';
 import { createAuthenticatorRouter } from './http/authenticator.js';
 import { jsonErrorHandler, notFoundJson } from './http/json-errors.js';
@@ -10,6 +11,7 @@ import type { IvrDriver } from './ivr/driver.js';
 import type { Logger } from './log/logger.js';
 import type { Clock } from './shared/clock.js';
 import type { Store } from './store/client.js';
+import { createKeys } from './store/keys.js';
 import type { Turns } from './ivr/turns.js';
 import { createTwilioWebhooks, type FailClosedSpeech } from './telephony/twilio/webhooks.js';
 import type { DegradedMode } from './ivr/degraded.js';
@@ -86,6 +88,8 @@ export function createApp(deps: AppDeps): Express {
       audit: deps.audit,
       logger: deps.logger,
       clock: deps.clock,
+      // The console's counters in the store: one budget of failures per reviewer, Basic or sign-in form.
+      reviewerLimit: createSignInLimit({ redis: deps.store.redis, keys: createKeys(deps.config.keyPrefix), clock: deps.clock }),
     }),
   );
 

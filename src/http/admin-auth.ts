@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { createCredentialRefusals } from '../api/refusals.js';
 import type { Actor } from '../audit/events.js';
+import { sourceIpOf } from '../audit/http-actor.js';
 import { createReviewerCheck, type Reviewer } from '../audit/reviewers.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../shared/clock.js';
@@ -24,6 +25,14 @@ export interface AdminAuth {
   adminOrReviewer: RequestHandler;
 }
 
+/**
+ * The console's sign-in limit (A11: 10 failures per 15 minutes per reviewer and per address, in the
+ * store): reserved before a reviewer credential is checked and given back when it holds.
+ */
+export interface ReviewerFailureLimit {
+  reserve(name: string, sourceIp: string): Promise<{ release(): Promise<void> }>;
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /**
@@ -32,9 +41,17 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
  * says only "missing" or "wrong", never which part. Refusals are counted per source address in
  * memory (`createCredentialRefusals`, as /api/v1 does): past the budget the answer is 429, so a
  * guessing script is slowed without any store write, and a genuine reader from the same address whose
- * credentials hold is never affected. Reviewer secrets are 16+ random characters: beyond online guessing.
+ * credentials hold is never affected. A reviewer credential (Basic) also goes through `reviewerLimit`
+ * when given: the console's sign-in counters, so a reviewer's name has one budget of failures however
+ * it is tried (HTTP Basic here or the console's form), and past it even the right secret waits.
  */
-export function createAdminAuth(deps: { adminApiKey: string; reviewers: readonly Reviewer[]; logger: Logger; clock: Clock }): AdminAuth {
+export function createAdminAuth(deps: {
+  adminApiKey: string;
+  reviewers: readonly Reviewer[];
+  logger: Logger;
+  clock: Clock;
+  reviewerLimit?: ReviewerFailureLimit;
+}): AdminAuth {
   const adminDigest = sha256(deps.adminApiKey);
   const reviewer = createReviewerCheck(deps.reviewers);
   const refusals = createCredentialRefusals({ clock: deps.clock, logger: deps.logger });
@@ -60,14 +77,17 @@ export function createAdminAuth(deps: { adminApiKey: string; reviewers: readonly
       }
       next(refuse(req, res, 'Bearer', 'A valid admin API key is required.'));
     },
-    adminOrReviewer(req, res, next) {
+    async adminOrReviewer(req, res, next) {
       if (isAdmin(req)) {
         res.locals.adminActor = ADMIN_ACTOR;
         return next();
       }
       const basic = basicCredentials(req);
+      // Throws `locked` (429) past the budget, before the secret is even looked at.
+      const reservation = basic && deps.reviewerLimit ? await deps.reviewerLimit.reserve(basic.name, sourceIpOf(req)) : undefined;
       const who = basic ? reviewer(basic.name, basic.secret) : undefined;
       if (who) {
+        await reservation?.release();
         res.locals.adminActor = { type: 'reviewer', id: who.name } satisfies Actor;
         return next();
       }

@@ -5,7 +5,7 @@ import type { Reviewer } from '../audit/reviewers.js';
 import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Devices } from '../verification/devices.js';
-import { createAdminAuth } from './admin-auth.js';
+import { createAdminAuth, type ReviewerFailureLimit } from './admin-auth.js';
 import { createDeviceRoutes } from './admin-devices.js';
 import { createAuditRoutes } from './audit-routes.js';
 
@@ -24,8 +24,16 @@ export function createAdminRouter(deps: {
   audit: Audit;
   logger: Logger;
   clock?: Clock;
+  /** The console's sign-in limit, shared by reviewer credentials here. */
+  reviewerLimit?: ReviewerFailureLimit;
 }): Router {
-  const auth = createAdminAuth({ adminApiKey: deps.adminApiKey, reviewers: deps.auditReviewers ?? [], logger: deps.logger, clock: deps.clock ?? systemClock });
+  const auth = createAdminAuth({
+    adminApiKey: deps.adminApiKey,
+    reviewers: deps.auditReviewers ?? [],
+    logger: deps.logger,
+    clock: deps.clock ?? systemClock,
+    ...(deps.reviewerLimit ? { reviewerLimit: deps.reviewerLimit } : {}),
+  });
   const router = Router();
   router.use('/devices', auth.adminOnly, createDeviceRoutes({ devices: deps.devices, audit: deps.audit }));
   router.use(auth.adminOrReviewer, createAuditRoutes({ reads: createAuditedReads(deps.audit), logger: deps.logger }));
