@@ -18,6 +18,21 @@ afterEach(async () => {
 // The audit drainer's lease comes and goes on its own schedule (one drainer at a time): not a write of the request.
 const storeKeys = async (t: TestApp) => (await t.built.deps.store.redis.keys(`${t.config.keyPrefix}*`)).filter((k) => k !== `${t.config.keyPrefix}audit:lease`);
 
+/**
+ * The audit drainer empties (and so deletes) outbox shards on its own timer, which is not the
+ * requests' doing: drain what is there and pause it, so a key the requests add (an outbox shard
+ * holding an event they recorded, say) shows, and one the drainer removed does not.
+ */
+async function drainerPaused<T>(t: TestApp, run: () => Promise<T>): Promise<T> {
+  await t.built.deps.audit.drainNow();
+  await t.built.deps.audit.stop();
+  try {
+    return await run();
+  } finally {
+    t.built.deps.audit.start();
+  }
+}
+
 /** A session opened, confirmed by an enrolled device and polled: the platform now holds the call token. */
 async function verifiedCall(a: ApiTestApp) {
   const device = await enrollDevice(a.t);
@@ -72,13 +87,15 @@ describe('provider API rate limits (API_RATE_LIMIT_PER_CLIENT, API_RATE_LIMIT_PE
 
 describe('requests without valid credentials', () => {
   it('when 60 junk Bearer tokens name a live call, then nothing is written to the store, no token_rejected is recorded, and the genuine client still polls and reads that call', async () => {
-    api = await startApiTestApp();
-    const { callId, sessionId, callToken } = await verifiedCall(api);
-    api.t.clock.advance(1000);
-    const before = (await storeKeys(api.t)).sort();
-    const junk = [];
-    for (let i = 0; i < 60; i++) junk.push(await api.send('post', '/balance', { auth: { bearer: i % 2 ? junkJwt() : `junk-${i}` }, body: { callId } }));
-    expect((await storeKeys(api.t)).sort()).toEqual(before);
+    const a = (api = await startApiTestApp());
+    const { callId, sessionId, callToken } = await verifiedCall(a);
+    a.t.clock.advance(1000);
+    const junk: Awaited<ReturnType<ApiTestApp['send']>>[] = [];
+    await drainerPaused(a.t, async () => {
+      const before = (await storeKeys(a.t)).sort();
+      for (let i = 0; i < 60; i++) junk.push(await a.send('post', '/balance', { auth: { bearer: i % 2 ? junkJwt() : `junk-${i}` }, body: { callId } }));
+      expect((await storeKeys(a.t)).sort()).toEqual(before);
+    });
     // 401 within the address's budget, then 429 with Retry-After; never anything else.
     expect(junk.slice(0, 20).map((r) => r.status)).toEqual(Array<number>(20).fill(401));
     for (const r of junk.slice(20)) {
@@ -93,15 +110,17 @@ describe('requests without valid credentials', () => {
   });
 
   it('when junk Basic credentials flood the API, then they are refused without a store write and the genuine client is served', async () => {
-    api = await startApiTestApp({ env: { API_RATE_LIMIT_PER_CLIENT: '5' } });
-    const before = (await storeKeys(api.t)).sort();
+    const a = (api = await startApiTestApp({ env: { API_RATE_LIMIT_PER_CLIENT: '5' } }));
     const statuses = new Set<number>();
-    for (let i = 0; i < 40; i++) {
-      const res = await api.send('post', '/sessions', { auth: { basic: ['genesys', `guess-${i}`] }, body: { provider: 'five9', callId: newProviderCallId() } });
-      statuses.add(res.status);
-    }
+    await drainerPaused(a.t, async () => {
+      const before = (await storeKeys(a.t)).sort();
+      for (let i = 0; i < 40; i++) {
+        const res = await a.send('post', '/sessions', { auth: { basic: ['genesys', `guess-${i}`] }, body: { provider: 'five9', callId: newProviderCallId() } });
+        statuses.add(res.status);
+      }
+      expect((await storeKeys(a.t)).sort()).toEqual(before);
+    });
     expect([...statuses].sort()).toEqual([401, 429]);
-    expect((await storeKeys(api.t)).sort()).toEqual(before);
     // The guesses used none of the client's own allowance of 5.
     for (let i = 0; i < 5; i++) expect((await api.send('post', '/sessions', { body: { provider: 'five9', callId: newProviderCallId() } })).status).toBe(201);
   });
