@@ -101,6 +101,7 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
     config.twilio.authToken,
     config.adminApiKey,
     ...config.apiClients.map((c) => c.secret),
+    ...config.auditReviewers.map((r) => r.secret),
     ...storePasswords.filter((p): p is string => p !== undefined),
   ]);
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, scrub, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });

@@ -25,6 +25,7 @@ const SECRETS = {
   ADMIN_API_KEY: 'canary-admin-key-5b1e77d0',
   DATA_SECRET: 'canary-data-secret-0c4f2b9a8e71d6',
   API_CLIENTS: 'genesys:canary-api-secret-93ad1f',
+  AUDIT_REVIEWERS: 'alice:canary-reviewer-secret-4d2e9a',
   TOKEN_SIGNING_KEYS: JSON.stringify([signingKey]),
 };
 
@@ -99,12 +100,15 @@ describe('canary: no sensitive value reaches a log line or an audit timeline', (
       watch(`mobile of ${c.id}`, c.mobile);
       for (const a of c.accounts) watch(`account of ${c.id}`, a.number);
     }
-    for (const [k, v] of Object.entries(SECRETS)) if (k !== 'TOKEN_SIGNING_KEYS' && k !== 'API_CLIENTS') watch(k, v);
+    for (const [k, v] of Object.entries(SECRETS)) if (k !== 'TOKEN_SIGNING_KEYS' && k !== 'API_CLIENTS' && k !== 'AUDIT_REVIEWERS') watch(k, v);
     watch('API client secret', 'canary-api-secret-93ad1f');
+    watch('reviewer secret', 'canary-reviewer-secret-4d2e9a');
     watch('token signing key (d)', signingKey.d);
     watch('bank line number', '+18005550199');
 
     t = await startTestApp({ env: SECRETS });
+    // A careless line that carries every configured secret: the logger's own scrubber must catch each.
+    t.built.deps.logger.warn({ note: `debug ${SECRETS.TWILIO_AUTH_TOKEN} ${SECRETS.ADMIN_API_KEY} canary-api-secret-93ad1f canary-reviewer-secret-4d2e9a` }, 'careless line');
     // Ada: balance; the latest statement, downloaded; then asked again with Twilio refusing the SMS.
     const ada = await verifiedCall(t, '1', 'cust_001', '+14155550177');
     expect(heard(ada.verified)).toContain('your available balance is $1,250.50.');
