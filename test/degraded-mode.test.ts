@@ -44,6 +44,12 @@ const auditTypes = (t: TestApp, callSid: string) =>
     return audit?.type && audit.callId === callSid ? [audit.type] : [];
   });
 
+const degradedReasons = (t: TestApp, callSid: string) =>
+  t.logs.flatMap((l) => {
+    const audit = l.audit as { type?: string; callId?: string; reason?: string } | undefined;
+    return audit?.type === 'degraded' && audit.callId === callSid ? [audit.reason] : [];
+  });
+
 const metric = async (t: TestApp, line: RegExp) => {
   const text = (await request(t.app).get('/metrics')).text;
   return Number(line.exec(text)?.[1] ?? 0);
@@ -103,6 +109,8 @@ describe.each<Outage>(['frozen', 'stopped'])('FAIL_MODE=open-low-risk, store %s'
 
     const types = auditTypes(t, call.callSid);
     expect(types.filter((x) => x === 'degraded')).toHaveLength(2);
+    // A frozen store's commands time out (500 ms, store/client.ts); a stopped one's are refused at once.
+    expect(degradedReasons(t, call.callSid)).toEqual(Array(2).fill(kind === 'frozen' ? 'store_timeout' : 'store_unavailable'));
     expect(types).toEqual(expect.arrayContaining(['call_started', 'transfer']));
     expect(types).not.toContain('fail_closed');
     expect(await metric(t, /^vaultline_degraded_turns_total\{outcome="self_service"\} (\d+)$/m)).toBe(2);
@@ -139,6 +147,13 @@ describe.each<Outage>(['frozen', 'stopped'])('FAIL_MODE=open-low-risk, store %s'
     const agent = await call.press('0');
     expect(agent.enqueue).toBe('agents-unverified');
     expect(auditTypes(t, call.callSid)).toEqual(expect.arrayContaining(['language_selected', 'degraded']));
+
+    // The call's end cannot use the store either: call_ended goes to the trail directly (A10).
+    const ended = await call.hangUp();
+    expect(ended.status).toBe(200);
+    const end = t.logs.map((l) => l.audit as { type?: string; callId?: string; outcome?: string } | undefined).find((a) => a?.type === 'call_ended' && a.callId === call.callSid);
+    expect(end?.outcome).toBe('transferred');
+    expect(auditTypes(t, call.callSid)).not.toContain('fail_closed');
   });
 
   it('then when the store comes back mid-call, the next turn is an ordinary one again, from where the call was', async () => {
@@ -241,10 +256,7 @@ describe('FAIL_MODE=open-low-risk, store a read-only replica (a failover, DESIGN
     expect(heard(answer)).toMatch(APOLOGY);
     expect(spokenCode(answer)).toBeUndefined();
     expect(answer.enqueue).toBe('agents-unverified');
-    const reasons = t.logs.flatMap((l) => {
-      const audit = l.audit as { type?: string; callId?: string; reason?: string } | undefined;
-      return audit?.type === 'degraded' && audit.callId === call.callSid ? [audit.reason] : [];
-    });
+    const reasons = degradedReasons(t, call.callSid);
     // Each READONLY reply makes the client reconnect to find a primary (the drainer's and /readyz's
     // writes too), so a turn meets either the refusal or the reconnect: both are the outage.
     expect(reasons).toHaveLength(2);
