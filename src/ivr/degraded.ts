@@ -56,12 +56,14 @@ export function createDegradedMode(deps: DegradedDeps) {
   const lowRisk = (state: CallState) => isLowRisk(lowRiskOf(deps.flows()), state.flowId, state.node);
 
   /** The IVR's part ends: the apology and the agent queue, unverified (nothing of the step is said). */
-  const toAgent = (callId: string, state: CallState, reason: DegradedReason): DegradedTurn => {
-    const speech = engine.failClosedSpeech(state.locale);
-    audit.recordDirect('degraded', { callId, reason, node: nodeName(state.node) });
+  const toAgent = (callId: string, state: CallState | null, reason: DegradedReason): DegradedTurn => {
+    const speech = engine.failClosedSpeech(state?.locale);
+    // Without a state (a turn whose URL carried none) there is no node to name.
+    audit.recordDirect('degraded', { callId, reason, ...(state ? { node: nodeName(state.node) } : {}) });
     metrics.degradedTurns.inc({ outcome: 'agent' });
     const outputs: Output[] = [{ kind: 'say', text: speech.text, locale: speech.locale }];
-    return { outputs, wait: { kind: 'transfer', queue: speech.queue, verified: false }, state: { ...state, verified: false }, selfService: false };
+    const after: CallState = { flowId: state?.flowId ?? 'main', node: state?.node ?? '', locale: speech.locale, turn: state?.turn ?? 0, attempts: 0, verified: false };
+    return { outputs, wait: { kind: 'transfer', queue: speech.queue, verified: false }, state: after, selfService: false };
   };
 
   return {
@@ -74,10 +76,9 @@ export function createDegradedMode(deps: DegradedDeps) {
      * only a new call can start from nothing).
      */
     turn(callId: string, from: CallState | null, input: EngineInput, reason: DegradedReason): DegradedTurn {
-      const fallback: CallState = from ?? { flowId: 'main', node: 'start', locale: engine.failClosedSpeech().locale, turn: 0, attempts: 0 };
       let result: StepResult;
       if (input.kind === 'start' && from === null) result = engine.start(input.locale, input.dialled);
-      else if (from === null || !lowRisk(from)) return toAgent(callId, fallback, reason);
+      else if (from === null || !lowRisk(from)) return toAgent(callId, from, reason);
       else result = engine.step({ ...from, verified: false }, input.kind === 'start' ? { kind: 'resume' } : input);
       const outputs = [...result.outputs];
       for (let i = 0; result.next.kind === 'effect'; i++) {
