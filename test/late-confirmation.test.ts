@@ -94,6 +94,9 @@ describe('late confirmations', () => {
       expect(late).toMatchObject({ policy: 'recently_verified', result: 'recently_verified', via: 'confirmation', deviceId: device.deviceId, customerId: 'cust_001', actor: { type: 'device', id: device.deviceId }, sourceIp: '127.0.0.1' });
       const session = await a.t.built.deps.sessions.get(String(late?.sessionId));
       expect(session?.status).toBe('call_ended');
+      // Its SIEM line says it went well: accepted as recently verified is a success, not a refusal.
+      const line = a.t.logs.find((l) => l['event.action'] === 'late_confirmation');
+      expect(line?.['event.outcome']).toBe('success');
 
       const seen = await verification(callSid);
       expect(seen).toMatchObject({ callId: callSid, verified: false, recentlyVerified: { customerId: 'cust_001' } });

@@ -166,5 +166,11 @@ export const EVENT_OUTCOME: Record<AuditEventType, 'success' | 'failure' | 'unkn
   device_revoked: 'success', audit_viewed: 'success', audit_exported: 'success',
 };
 
+/** One event's ECS outcome: its type's, except where a field says how it went (a late confirmation accepted as recently verified succeeded). */
+export function eventOutcome(e: { type: string; result?: unknown }): 'success' | 'failure' | 'unknown' {
+  if (e.type === 'late_confirmation') return e.result === 'recently_verified' ? 'success' : 'failure';
+  return EVENT_OUTCOME[e.type as AuditEventType] ?? 'unknown';
+}
+
 /** Log-only lines (A9): a rate-limited line, never an event of the trail. */
 export type LogOnlyType = 'wrong_did_unmatched' | 'confirmation_double_submit';

@@ -1,5 +1,5 @@
-import type { AuditEvent, AuditEventType, LogOnlyType } from './events.js';
-import { EVENT_OUTCOME } from './events.js';
+import type { AuditEvent, LogOnlyType } from './events.js';
+import { eventOutcome } from './events.js';
 
 /**
  * DESIGN A11 / issue 14 item 7: an audit event as one JSON log line a SIEM maps without reverse
@@ -16,7 +16,7 @@ export function ecsFields(event: AuditEvent): Record<string, unknown> {
     'event.kind': 'event',
     'event.dataset': 'vaultline.audit',
     'event.action': e.type,
-    'event.outcome': EVENT_OUTCOME[e.type as AuditEventType],
+    'event.outcome': eventOutcome(e),
     'event.id': e.id,
     ...(e.callId ? { 'call.id': e.callId } : {}),
     ...(e.sessionId ? { 'session.id': e.sessionId } : {}),

@@ -1,4 +1,4 @@
-import { EVENT_OUTCOME, type AuditEvent, type AuditEventType } from '../audit/events.js';
+import { eventOutcome, type AuditEvent, type AuditEventType } from '../audit/events.js';
 
 /** One line of a call's timeline as the console shows it: no raw JSON for a reviewer to read. */
 export interface TimelineRow {
@@ -66,7 +66,7 @@ export function timelineRows(events: readonly AuditEvent[]): TimelineRow[] {
       type: e.type,
       event: LABELS[e.type] ?? e.type,
       // A call's end carries its outcome (contained, transferred, abandoned); any other event its ECS one.
-      outcome: typeof fields.outcome === 'string' ? fields.outcome : EVENT_OUTCOME[e.type],
+      outcome: typeof fields.outcome === 'string' ? fields.outcome : eventOutcome(e),
       // Only events an HTTP caller other than Twilio caused name one (A9); the rest show none rather than a guess.
       actor: actor ? (actor.type === actor.id ? actor.type : `${actor.type} ${actor.id}`) : '—',
       details,
