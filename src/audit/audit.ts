@@ -136,10 +136,15 @@ export function createAudit(deps: AuditDeps): Audit {
   const notMadeYet = () => deps.readyBeforeReached === true && !drainer.state.reached;
   async function* noEvents(): AsyncIterable<AuditEvent> {}
 
-  /** A call's events: the database's, then what the outbox and the buffer still hold, oldest first. */
-  const eventsOf = async (callId: string, stored: Promise<AuditEvent[]>, waiting: Promise<AuditEvent[]>) => {
-    const [inTrail, inOutbox] = await Promise.all([stored, waiting]);
+  /**
+   * A call's events: the database's, then what the outbox and the buffer still hold, oldest first.
+   * The buffer and the outbox are read before the database: an event leaves either only after the
+   * database has it, so read in this order it is seen in one place or the other, never in neither.
+   */
+  const eventsOf = async (callId: string, readTrail: () => Promise<AuditEvent[]>, readOutbox: () => Promise<AuditEvent[]>) => {
     const pending = direct.filter((e) => (e as { callId?: string }).callId === callId);
+    const inOutbox = await readOutbox();
+    const inTrail = await readTrail();
     const ids = new Set(inTrail.map((e) => e.id));
     const events = [...inTrail, ...[...inOutbox, ...pending].filter((e) => !ids.has(e.id))];
     // Stable: events of the same millisecond keep the order they were written in.
@@ -175,12 +180,11 @@ export function createAudit(deps: AuditDeps): Audit {
     },
     async timeline(callId) {
       // Before the database is first reached nothing has been drained: the outbox holds it all.
-      const stored = drainer.state.reached ? reader.timeline(callId).catch(readFailed) : Promise.resolve([]);
-      const events = await eventsOf(callId, stored, outbox.ofCall(callId));
+      const events = await eventsOf(callId, () => (drainer.state.reached ? reader.timeline(callId).catch(readFailed) : Promise.resolve([])), () => outbox.ofCall(callId));
       return events.length === 0 ? undefined : events;
     },
     async outcomeOf(callId, ivrHungUp) {
-      const events = await eventsOf(callId, reader.timeline(callId).catch(() => []), outbox.ofCall(callId).catch(() => []));
+      const events = await eventsOf(callId, () => reader.timeline(callId).catch(() => []), () => outbox.ofCall(callId).catch(() => []));
       return callOutcome(events, ivrHungUp);
     },
     searchCalls: (q) => (notMadeYet() ? Promise.resolve({ calls: [] }) : reader.searchCalls(q).catch(readFailed)),

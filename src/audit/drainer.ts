@@ -85,14 +85,16 @@ export function createDrainer(deps: DrainerDeps) {
 
   const writeDirect = async () => {
     if (deps.direct.length === 0) return;
-    const batch = deps.direct.splice(0, BATCH);
-    try {
-      logHeads(await deps.write(batch));
-      metrics.auditTrailWrites.inc({ path: 'direct' }, batch.length);
-    } catch (err) {
-      deps.direct.unshift(...batch);
-      throw err;
-    }
+    // The batch stays in the buffer until it is written: a call's outcome read meanwhile
+    // (`outcomeOf`: the buffer and the trail) still sees it. Removed by identity afterwards, since
+    // a full buffer may have dropped its oldest events while the write was in flight.
+    const batch = deps.direct.slice(0, BATCH);
+    logHeads(await deps.write(batch));
+    metrics.auditTrailWrites.inc({ path: 'direct' }, batch.length);
+    const written = new Set(batch);
+    let kept = 0;
+    for (const e of deps.direct) if (!written.has(e)) deps.direct[kept++] = e;
+    deps.direct.length = kept;
   };
 
   const measure = async () => {
