@@ -6,6 +6,12 @@ import type { Sql } from './sql.js';
 const CHAIN_LOCK = 0x7661_756c;
 /** Bind parameters per row of the multi-row INSERT. */
 const COLUMNS = 9;
+/**
+ * Rows per INSERT statement. PostgreSQL takes at most 65,535 bind parameters in one statement, and
+ * a drain after an outage hands over up to 16 shards × 500 events at once: without chunks that
+ * batch is refused every time and the trail never catches up.
+ */
+const ROWS_PER_INSERT = 1000;
 
 /** A day's newest event after a write: written to the log too, so a deleted tail is visible (A11). */
 export interface DayHead {
@@ -31,7 +37,11 @@ export function createTrailWriter(deps: { sql: Sql; key: Buffer }) {
     const heads = await sql.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
       const ids = [...new Set(events.map((e) => e.id))];
-      const present = new Set((await tx.query<{ id: string }>('SELECT id::text AS id FROM audit_events WHERE id = ANY($1::uuid[])', [ids])).map((r) => r.id));
+      // By day too, so the lookup uses the (day, id) key instead of scanning the days it touches.
+      const days = [...new Set(events.map((e) => dayOf(e.at)))];
+      const present = new Set(
+        (await tx.query<{ id: string }>('SELECT id::text AS id FROM audit_events WHERE day = ANY($1::date[]) AND id = ANY($2::uuid[])', [days, ids])).map((r) => r.id),
+      );
       const seen = new Set<string>();
       const byDay = new Map<string, AuditEvent[]>();
       for (const e of events) {
@@ -40,8 +50,7 @@ export function createTrailWriter(deps: { sql: Sql; key: Buffer }) {
         const day = dayOf(e.at);
         byDay.set(day, [...(byDay.get(day) ?? []), e]);
       }
-      const params: unknown[] = [];
-      const tuples: string[] = [];
+      const rows: unknown[][] = [];
       const out: DayHead[] = [];
       for (const [day, list] of byDay) {
         if (!knownDays.has(day)) {
@@ -55,16 +64,16 @@ export function createTrailWriter(deps: { sql: Sql; key: Buffer }) {
           seq += 1;
           prev = eventMac(key, prev, day, seq, e);
           const fields = e as { callId?: string; customerId?: string };
-          const n = params.length;
-          tuples.push(`(${Array.from({ length: COLUMNS }, (_, i) => `$${n + i + 1}`).join(',')})`);
-          params.push(day, seq, e.id, e.at, e.type, fields.callId ?? null, fields.customerId ?? null, JSON.stringify(e), prev);
+          rows.push([day, seq, e.id, e.at, e.type, fields.callId ?? null, fields.customerId ?? null, JSON.stringify(e), prev]);
         }
         out.push({ day, seq, eventId: list[list.length - 1]?.id ?? '', mac: prev });
       }
-      if (tuples.length > 0) {
+      for (let from = 0; from < rows.length; from += ROWS_PER_INSERT) {
+        const chunk = rows.slice(from, from + ROWS_PER_INSERT);
+        const tuples = chunk.map((_, r) => `(${Array.from({ length: COLUMNS }, (_, i) => `$${r * COLUMNS + i + 1}`).join(',')})`);
         await tx.query(
           `INSERT INTO audit_events (day, seq, id, at, type, call_id, customer_id, body, mac) VALUES ${tuples.join(',')} ON CONFLICT (day, id) DO NOTHING`,
-          params,
+          chunk.flat(),
         );
       }
       return out;
