@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import type { DestinationStream } from 'pino';
-import { createAudit } from './audit/audit.js';
-import { pgliteSql, postgresSql, type Sql } from './audit/trail/sql.js';
+import type { Sql } from './audit/trail/sql.js';
+import { wireAudit } from './audit/wire.js';
 import { createMetrics } from './audit/metrics.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config/load.js';
@@ -15,6 +15,7 @@ import { createIvrDriver } from './ivr/driver.js';
 import { degradedModeFor } from './ivr/degraded.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createScrubber } from './log/scrub.js';
+import { configuredSecrets } from './config/secrets.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './shared/clock.js';
 import { createSealer } from './shared/seal.js';
 import { createStore, type Store } from './store/client.js';
@@ -95,15 +96,7 @@ export interface Built {
 export async function buildDeps(config: Config, overrides: Overrides = {}): Promise<Built> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? cryptoRandom;
-  const { password, sentinelPassword } = config.store as { password?: string; sentinelPassword?: string };
-  const storePasswords = [password, sentinelPassword];
-  const scrub = createScrubber([
-    config.twilio.authToken,
-    config.adminApiKey,
-    ...config.apiClients.map((c) => c.secret),
-    ...config.auditReviewers.map((r) => r.secret),
-    ...storePasswords.filter((p): p is string => p !== undefined),
-  ]);
+  const scrub = createScrubber(configuredSecrets(config));
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, scrub, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
   // Flows are validated before anything connects: a broken flow file stops start-up here.
   let flows = loadFlows(config.flowsDir);
@@ -128,25 +121,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
   const keys = createKeys(config.keyPrefix);
   const store = overrides.store ?? (await createStore(config.store, { logger, probeKey: keys.writeProbe() }));
   const metrics = createMetrics({ defaultMetrics: true });
-  // Production requires AUDIT_DATABASE_URL (config); the embedded PGlite is for development and tests.
-  const embeddedAudit = !overrides.auditSql && !config.audit.databaseUrl;
-  const auditSql = overrides.auditSql ?? (config.audit.databaseUrl ? postgresSql(config.audit.databaseUrl) : pgliteSql());
-  const audit = createAudit({
-    redis: store.redis,
-    keys,
-    logger,
-    clock,
-    metrics,
-    sql: auditSql,
-    dataSecret: config.dataSecret,
-    // A database given by a test stands where AUDIT_DATABASE_URL's would.
-    setting: embeddedAudit ? 'the embedded audit store' : 'AUDIT_DATABASE_URL',
-    // Issue 13: /readyz is 503 until PostgreSQL has been reached once; the embedded store is in this process.
-    readyBeforeReached: embeddedAudit,
-    embeddedStore: store.kind === 'embedded',
-    ...(overrides.auditOutboxLimit !== undefined ? { outboxLimit: overrides.auditOutboxLimit } : {}),
-  });
-  audit.start();
+  const trail = wireAudit(config, { store, keys, logger, clock, metrics }, overrides);
+  const { audit } = trail;
 
   const did = createDidCodec({ secret: config.dataSecret, length: config.did.length, random });
   const sessionSealer = createSealer(config.dataSecret, 'call-token');
@@ -328,13 +304,8 @@ export async function buildDeps(config: Config, overrides: Overrides = {}): Prom
       flowWatch?.close();
       await notifier.idle();
       callsUpdate.close();
-      // A last pass first: what is still in the outbox goes to the trail before the store is let go
-      // (bounded: a database that does not answer must not hold the shutdown). The embedded trail
-      // lives in this process's memory, so a last pass into it would keep nothing.
-      if (!embeddedAudit) await Promise.race([audit.drainNow().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
-      await audit.stop();
+      await trail.close();
       if (!overrides.store) await store.close();
-      if (!overrides.auditSql) await auditSql.close();
     },
   };
 }

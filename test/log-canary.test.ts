@@ -108,7 +108,7 @@ describe('canary: no sensitive value reaches a log line or an audit timeline', (
 
     t = await startTestApp({ env: SECRETS });
     // A careless line that carries every configured secret: the logger's own scrubber must catch each.
-    t.built.deps.logger.warn({ note: `debug ${SECRETS.TWILIO_AUTH_TOKEN} ${SECRETS.ADMIN_API_KEY} canary-api-secret-93ad1f canary-reviewer-secret-4d2e9a` }, 'careless line');
+    t.built.deps.logger.warn({ note: `debug ${SECRETS.TWILIO_AUTH_TOKEN} ${SECRETS.ADMIN_API_KEY} canary-api-secret-93ad1f canary-reviewer-secret-4d2e9a ${SECRETS.DATA_SECRET}` }, 'careless line');
     // Ada: balance; the latest statement, downloaded; then asked again with Twilio refusing the SMS.
     const ada = await verifiedCall(t, '1', 'cust_001', '+14155550177');
     expect(heard(ada.verified)).toContain('your available balance is $1,250.50.');

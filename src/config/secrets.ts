@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Config } from './load.js';
 
 /**
  * Settings that hold a secret (or a URL that may carry one). Each may instead be given as
@@ -63,4 +64,20 @@ export function resolveSecretFiles(source: Record<string, string | undefined>, r
     }
   }
   return { values, problems, fromFile, unreadable };
+}
+
+/**
+ * Every secret value the configuration holds, for the log scrubber (DESIGN B4): a line that carries
+ * one by mistake (an error echoing a credential, a careless debug field) is scrubbed of it.
+ */
+export function configuredSecrets(config: Config): string[] {
+  const { password, sentinelPassword } = config.store as { password?: string; sentinelPassword?: string };
+  return [
+    config.twilio.authToken,
+    config.adminApiKey,
+    config.dataSecret.toString('utf8'),
+    ...config.apiClients.map((c) => c.secret),
+    ...config.auditReviewers.map((r) => r.secret),
+    ...[password, sentinelPassword].filter((p): p is string => p !== undefined),
+  ];
 }
